@@ -1,0 +1,1 @@
+"""Tillit cli layer."""

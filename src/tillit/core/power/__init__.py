@@ -1,0 +1,1 @@
+"""Tillit core: power."""

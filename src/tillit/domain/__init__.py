@@ -1,0 +1,1 @@
+"""Tillit domain layer."""

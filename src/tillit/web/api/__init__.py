@@ -1,0 +1,1 @@
+"""Tillit web/api layer."""

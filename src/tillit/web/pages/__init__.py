@@ -1,0 +1,1 @@
+"""Tillit web/pages layer."""

@@ -1,0 +1,47 @@
+"""Shared test fixtures.
+
+Resources a fresh clone may lack (../shared/data, PostgreSQL, Chromium) skip with a stated
+reason, except under ``TILLIT_STRICT=1`` (set by .ci/run), where their absence fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(
+    os.environ.get("TILLIT_SHARED_DATA", REPO.parent / "shared" / "data")
+)
+STRICT = os.environ.get("TILLIT_STRICT") == "1"
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip (or fail under TILLIT_STRICT=1) when a resource is missing."""
+    if available:
+        return
+    if STRICT:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path to ../shared/data (real public data); skips in a clone without it."""
+    need(
+        SHARED_DATA.is_dir(),
+        f"real public data not found at {SHARED_DATA} (a fresh clone has no ../shared)",
+    )
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """URL of the test PostgreSQL server started by ./dev test."""
+    url = os.environ.get("TILLIT_TEST_PG_URL", "")
+    need(
+        bool(url), "TILLIT_TEST_PG_URL not set (./dev test starts a PostgreSQL server)"
+    )
+    return url
