@@ -6,8 +6,11 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "ACTOR_ROLES",
     "GENDERS",
     "ORG_KINDS",
+    "PUBLIC",
+    "Actor",
     "Indicator",
     "Organisation",
     "Unit",
@@ -81,3 +84,39 @@ class Indicator:
     source: str = ""
     is_public: bool = True
     is_demo: bool = False
+
+
+ACTOR_ROLES = ("admin", "member", "researcher", "public")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a signed-in user with one role, or the anonymous public reader.
+
+    ``member`` users belong to one organisation and may import and edit for it only;
+    ``researcher`` users read non-public data and run evaluations; ``admin`` may do anything;
+    ``public`` (anonymous) reads public data only.
+    """
+
+    role: str = "public"
+    user_id: int | None = None
+    username: str = ""
+    organisation_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """True for administrators."""
+        return self.role == "admin"
+
+    def can_write_for(self, organisation_id: int) -> bool:
+        """May this actor import or edit data of ``organisation_id``?"""
+        return self.is_admin or (
+            self.role == "member" and self.organisation_id == organisation_id
+        )
+
+    def can_read_private(self) -> bool:
+        """May this actor see indicators marked non-public?"""
+        return self.role in {"admin", "member", "researcher"}
+
+
+PUBLIC = Actor()
