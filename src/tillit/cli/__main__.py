@@ -1,0 +1,5 @@
+"""``python -m tillit.cli``."""
+
+from tillit.cli.main import main
+
+main()
