@@ -1,30 +1,43 @@
 """Engine creation and schema upgrades for SQLite (embedded default) and PostgreSQL.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on; every import is one
-transaction, so a killed process leaves either the whole batch or none of it.
+transaction, so a killed process leaves either the whole batch or none of it. SQLAlchemy, not
+the sqlite3 module, emits ``BEGIN`` (the recipe in SQLAlchemy's SQLite dialect docs), so that
+:func:`write_transaction` can take the write lock up front with ``BEGIN IMMEDIATE`` and a
+read-then-write transaction never fails half-way on a lock upgrade.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
-__all__ = ["make_engine", "upgrade"]
+__all__ = ["is_initialised", "make_engine", "upgrade", "write_transaction"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = (
+        None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
+    )
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -35,6 +48,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -55,3 +69,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def is_initialised(engine: Engine) -> bool:
     """True when the schema has been created by a migration."""
     return "alembic_version" in inspect(engine).get_table_names()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One read-then-write transaction; on SQLite it holds the write lock from the start.
+
+    Commits when the block ends normally and rolls back on any exception.
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            yield conn

@@ -141,6 +141,10 @@ import_batches = Table(
     Column("sha256", String(64), nullable=False, index=True),
     Column("n_rows", Integer, nullable=False, server_default="0"),
     Column("n_new", Integer, nullable=False, server_default="0"),
+    Column("n_updated", Integer, nullable=False, server_default="0"),  # migration 0002
+    Column(
+        "n_unchanged", Integer, nullable=False, server_default="0"
+    ),  # migration 0002
     Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
     Column("organisation_id", Integer, ForeignKey("organisations.id")),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),

@@ -1,0 +1,446 @@
+"""Import observations: validate everything, then write the whole batch in one transaction.
+
+Rules (also in docs/import.md)
+------------------------------
+* **Validation first.** Every row is checked (codes, period, gender, value, count, status,
+  known indicator, organisation and unit, role) before anything is written; the first bad
+  row is reported as a :class:`~tillit.core.errors.DataError` naming file, row and field.
+* **One transaction.** The batch record and all its observations are written together; an
+  error or a killed process leaves the database as it was.
+* **Natural key.** An observation is identified by (indicator, organisation, unit, period,
+  gender). Within one batch a key may appear twice only with identical content; a
+  conflicting duplicate is a DataError naming both rows.
+* **Idempotent.** A row whose key exists with the same value, count and status is
+  *unchanged* and not rewritten. A row whose key exists with a different value is
+  *updated*: the new value replaces the old and the row then points to the new batch.
+  A batch with nothing new and nothing updated writes nothing (no batch record); its
+  report has ``batch_id`` of the earlier batch with the same content hash (also in
+  ``duplicate_of``), or ``None`` when no identical batch exists.
+* **Roles.** ``actor=None`` is a trusted system call (CLI, demo loader). An ``admin`` may
+  import anything; a ``member`` only rows of their own organisation and its units; other
+  roles (``researcher``, ``public``) may not import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select
+
+from tillit.core.errors import DataError, PermissionDenied
+from tillit.domain.records import Actor, Indicator
+from tillit.services.catalog import upsert_indicators_conn
+from tillit.sources.frame import (
+    KEY,
+    content_sha256,
+    first_bad,
+    normalise_observations,
+    row_label,
+)
+from tillit.sources.readers import guess_format, read_observations
+from tillit.store.bulk import (
+    existing_observations,
+    insert_observations,
+    update_observations,
+)
+from tillit.store.db import write_transaction
+from tillit.store.tables import import_batches, indicators, organisations, units
+
+__all__ = ["ImportReport", "import_bytes", "import_file", "import_frame"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did.
+
+    Attributes
+    ----------
+    batch_id
+        The new batch, or (when nothing was written) the earlier identical batch or None.
+    n_rows
+        Distinct observations in the input.
+    n_new, n_updated, n_unchanged
+        Rows inserted, rows whose value changed, rows already stored as given.
+    duplicate_of
+        The earlier batch with the same content hash, if any.
+    """
+
+    batch_id: int | None
+    n_rows: int
+    n_new: int
+    n_updated: int
+    n_unchanged: int
+    duplicate_of: int | None = None
+    source: str = ""
+    filename: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable JSON keys."""
+        return {
+            "batch_id": self.batch_id,
+            "n_rows": self.n_rows,
+            "n_new": self.n_new,
+            "n_updated": self.n_updated,
+            "n_unchanged": self.n_unchanged,
+            "duplicate_of": self.duplicate_of,
+            "source": self.source,
+            "filename": self.filename,
+        }
+
+    def summary(self) -> str:
+        """One line for people."""
+        dup = (
+            f" (same content as batch {self.duplicate_of})"
+            if self.duplicate_of is not None
+            else ""
+        )
+        return (
+            f"{self.n_rows} rows: {self.n_new} new, {self.n_updated} updated, "
+            f"{self.n_unchanged} unchanged; batch {self.batch_id}{dup}"
+        )
+
+
+def _check_role(actor: Actor | None) -> None:
+    if actor is None or actor.role in {"admin", "member"}:
+        return
+    raise PermissionDenied(f"role '{actor.role}' may not import data")
+
+
+def _resolve(
+    conn: Connection, obs: pd.DataFrame, file: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Organisation and unit ids per row; DataError for the first unknown code."""
+    unit_codes = [c for c in obs["unit_code"].unique() if c]
+    urows = []
+    for k in range(0, len(unit_codes), 500):
+        urows += conn.execute(
+            select(units.c.code, units.c.id, organisations.c.code)
+            .join(organisations, organisations.c.id == units.c.organisation_id)
+            .where(units.c.code.in_(unit_codes[k : k + 500]))
+        ).all()
+    unit_id = {c: i for c, i, _o in urows}
+    unit_org = {c: o for c, _i, o in urows}
+    has_unit = (obs["unit_code"] != "").to_numpy()
+    bad = has_unit & ~obs["unit_code"].isin(unit_id.keys()).to_numpy()
+    _raise_first(bad, obs, file, "unit_code", lambda c: f"unknown unit {c!r}")
+    owner = obs["unit_code"].map(unit_org).fillna("").to_numpy(dtype=object)
+    org = obs["org_code"].to_numpy(dtype=object)
+    clash = has_unit & (org != "") & (org != owner)
+    i = first_bad(clash)
+    if i is not None:
+        raise DataError(
+            f"unit {obs['unit_code'].iat[i]!r} belongs to organisation {owner[i]!r}, "
+            f"not {org[i]!r}",
+            file=file,
+            row=row_label(obs, i),
+            field="org_code",
+        )
+    org = np.where(org == "", owner, org)
+    obs["org_code"] = org
+    known = dict(conn.execute(select(organisations.c.code, organisations.c.id)).all())
+    bad = ~obs["org_code"].isin(known.keys()).to_numpy()
+    _raise_first(bad, obs, file, "org_code", _unknown_org_message(known))
+    org_id = obs["org_code"].map(known).to_numpy(dtype=np.int64)
+    uid = obs["unit_code"].map(unit_id).fillna(0).to_numpy(dtype=np.int64)
+    return org_id, uid
+
+
+def _unknown_org_message(known: dict[str, int]) -> Callable[[str], str]:
+    def msg(code: str) -> str:
+        hint = ""
+        if code.isdigit() and len(code) < 4 and code.zfill(4) in known:
+            hint = f" (did a spreadsheet drop the leading zero of {code.zfill(4)}?)"
+        elif not known:
+            hint = " (the database has no organisations: run `tillit db seed`)"
+        return f"unknown municipality or organisation {code!r}{hint}"
+
+    return msg
+
+
+def _raise_first(
+    bad: np.ndarray,
+    obs: pd.DataFrame,
+    file: str | None,
+    field: str,
+    message: Callable[[str], str],
+) -> None:
+    i = first_bad(bad)
+    if i is not None:
+        col = "indicator" if field == "indicator" else field
+        raise DataError(
+            message(str(obs[col].iat[i])), file=file, row=row_label(obs, i), field=field
+        )
+
+
+def _dedupe_batch(obs: pd.DataFrame, file: str | None) -> pd.DataFrame:
+    """Drop exact repeats; DataError naming both rows for a conflicting repeat."""
+    dup = obs.duplicated(KEY, keep=False).to_numpy()
+    if not dup.any():
+        return obs
+    d = obs[dup]
+    content = ["value", "count", "status"]
+    same = d.fillna({"value": np.inf, "count": -1.0}).duplicated([*KEY, *content])
+    clash = d[~same].duplicated(KEY, keep=False)
+    if clash.any():
+        grp = d[~same][clash].groupby(KEY, sort=False)
+        first = next(iter(grp))[1]
+        pos = [obs.index.get_loc(ix) for ix in first.index[:2]]
+        a, b = (row_label(obs, p) for p in pos)
+        key = ", ".join(f"{k}={first[k].iat[0]}" for k in KEY if first[k].iat[0])
+        raise DataError(
+            f"conflicting duplicate of row {a} ({key}): the same key with another value",
+            file=file,
+            row=b,
+            field="value",
+        )
+    return obs[~obs.duplicated(KEY, keep="first")].reset_index(drop=True)
+
+
+def _diff(
+    obs: pd.DataFrame, old: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Split into (new rows, updated rows with old ids, number unchanged)."""
+    key = ["indicator_id", "organisation_id", "unit_id", "period", "gender"]
+    m = obs.merge(
+        old.rename(
+            columns={"value": "old_value", "count": "old_count", "status": "old_status"}
+        ),
+        on=key,
+        how="left",
+        validate="one_to_one",
+    )
+    is_new = m["id"].isna().to_numpy()
+    same_value = (m["value"] == m["old_value"]) | (
+        m["value"].isna() & m["old_value"].isna()
+    )
+    same_count = (m["count"] == m["old_count"]) | (
+        m["count"].isna() & m["old_count"].isna()
+    )
+    same = (same_value & same_count & (m["status"] == m["old_status"])).to_numpy()
+    changed = ~is_new & ~same
+    upd = m[changed].copy()
+    upd["id"] = upd["id"].astype(np.int64)
+    return obs[is_new], upd, int((~is_new & same).sum())
+
+
+def _known_indicators(conn: Connection, obs: pd.DataFrame, file: str | None) -> None:
+    ids = list(obs["indicator"].unique())
+    known: set[str] = set()
+    for k in range(0, len(ids), 500):
+        known |= set(
+            conn.execute(
+                select(indicators.c.id).where(indicators.c.id.in_(ids[k : k + 500]))
+            ).scalars()
+        )
+    bad = ~obs["indicator"].isin(known).to_numpy()
+    _raise_first(
+        bad,
+        obs,
+        file,
+        "indicator",
+        lambda c: (
+            f"unknown indicator {c!r}: load its metadata first "
+            "(tillit import --metadata kpi.csv, or tillit kolada metadata)"
+        ),
+    )
+
+
+def import_frame(
+    engine: Engine,
+    df: pd.DataFrame,
+    *,
+    source: str,
+    filename: str = "",
+    actor: Actor | None = None,
+    progress: Progress | None = None,
+    indicators_meta: Iterable[Indicator] | None = None,
+) -> ImportReport:
+    """Validate and import a table of observations as one batch.
+
+    Parameters
+    ----------
+    engine
+        Database.
+    df
+        Columns ``indicator, org_code, unit_code, period, gender, value`` and optional
+        ``count``, ``status`` (see :func:`~tillit.sources.frame.normalise_observations`).
+    source
+        ``csv``, ``kolada-json``, ``kolada-api``, ``demo`` ...
+    filename
+        Recorded with the batch and named in errors.
+    actor
+        Who imports; None for a trusted system call.
+    progress
+        Called as ``progress(done, total)`` while rows are written.
+    indicators_meta
+        Indicator metadata to upsert in the same transaction (admins and system calls only),
+        so that a file may bring its own indicators.
+
+    Returns
+    -------
+    ImportReport
+    """
+    _check_role(actor)
+    file = filename or None
+    obs = normalise_observations(df, file=file)
+    meta = list(indicators_meta or [])
+    with write_transaction(engine) as conn:
+        if meta:
+            if actor is not None and not actor.is_admin:
+                raise PermissionDenied("only an admin may add indicator metadata")
+            upsert_indicators_conn(conn, meta)
+        _known_indicators(conn, obs, file)
+        obs["_org_id"], obs["_unit_id"] = _resolve(conn, obs, file)
+        obs = _dedupe_batch(obs, file)
+        org_id = obs["_org_id"].to_numpy(dtype=np.int64)
+        unit_id = obs["_unit_id"].to_numpy(dtype=np.int64)
+        if actor is not None and not actor.is_admin:
+            foreign = org_id != (actor.organisation_id or -1)
+            i = first_bad(foreign)
+            if i is not None:
+                raise PermissionDenied(
+                    f"you may import data only for your own organisation; row "
+                    f"{row_label(obs, i)} is for {obs['org_code'].iat[i]!r}"
+                )
+        return _write(conn, obs, org_id, unit_id, source, filename, actor, progress)
+
+
+def _write(
+    conn: Connection,
+    obs: pd.DataFrame,
+    org_id: np.ndarray,
+    unit_id: np.ndarray,
+    source: str,
+    filename: str,
+    actor: Actor | None,
+    progress: Progress | None,
+) -> ImportReport:
+    sha = content_sha256(obs)
+    frame = pd.DataFrame(
+        {
+            "indicator_id": obs["indicator"].to_numpy(),
+            "organisation_id": org_id,
+            "unit_id": unit_id,
+            "period": obs["period"].to_numpy(),
+            "year": obs["year"].to_numpy(),
+            "month": obs["month"].to_numpy(),
+            "gender": obs["gender"].to_numpy(),
+            "value": obs["value"].to_numpy(),
+            "count": obs["count"].to_numpy(),
+            "status": obs["status"].to_numpy(),
+        }
+    )
+    orgs = np.unique(org_id).tolist()
+    old = existing_observations(
+        conn,
+        frame["indicator_id"].unique().tolist(),
+        orgs if len(orgs) <= 500 else None,
+    )
+    new, upd, n_same = _diff(frame, old)
+    dup = conn.execute(
+        select(import_batches.c.id)
+        .where(import_batches.c.sha256 == sha)
+        .order_by(import_batches.c.id)
+        .limit(1)
+    ).scalar()
+    base = {"n_rows": len(frame), "source": source, "filename": filename}
+    if len(new) == 0 and len(upd) == 0:
+        return ImportReport(
+            batch_id=dup,
+            n_new=0,
+            n_updated=0,
+            n_unchanged=n_same,
+            duplicate_of=dup,
+            **base,
+        )
+    batch_id = conn.execute(
+        insert(import_batches)
+        .values(
+            source=source,
+            filename=filename[:400],
+            sha256=sha,
+            n_rows=len(frame),
+            n_new=len(new),
+            n_updated=len(upd),
+            n_unchanged=n_same,
+            user_id=actor.user_id if actor else None,
+            organisation_id=actor.organisation_id if actor else None,
+        )
+        .returning(import_batches.c.id)
+    ).scalar_one()
+    total, done = len(new) + len(upd), 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
+    new = new.assign(batch_id=batch_id)
+    upd = upd.assign(batch_id=batch_id)
+    insert_observations(conn, new, step)
+    update_observations(conn, upd, step)
+    return ImportReport(
+        batch_id=batch_id,
+        n_new=len(new),
+        n_updated=len(upd),
+        n_unchanged=n_same,
+        duplicate_of=dup,
+        **base,
+    )
+
+
+def import_bytes(
+    engine: Engine,
+    data: bytes,
+    filename: str,
+    *,
+    fmt: str | None = None,
+    actor: Actor | None = None,
+    progress: Progress | None = None,
+    indicators_meta: Iterable[Indicator] | None = None,
+) -> ImportReport:
+    """Import an uploaded file's bytes; ``fmt`` ``csv`` or ``kolada-json`` (guessed if None)."""
+    _check_role(actor)
+    fmt = fmt or guess_format(filename, data)
+    df = read_observations(data, fmt, filename=filename)
+    return import_frame(
+        engine,
+        df,
+        source=fmt,
+        filename=filename,
+        actor=actor,
+        progress=progress,
+        indicators_meta=indicators_meta,
+    )
+
+
+def import_file(
+    engine: Engine,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    actor: Actor | None = None,
+    progress: Progress | None = None,
+    indicators_meta: Iterable[Indicator] | None = None,
+) -> ImportReport:
+    """Import a file from disk; ``fmt`` ``csv`` or ``kolada-json`` (guessed if None)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError("file not found", file=str(p))
+    return import_bytes(
+        engine,
+        p.read_bytes(),
+        str(p),
+        fmt=fmt,
+        actor=actor,
+        progress=progress,
+        indicators_meta=indicators_meta,
+    )
