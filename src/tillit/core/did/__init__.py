@@ -1,1 +1,15 @@
-"""Tillit core: did."""
+"""Difference-in-differences: staggered DiD, event studies, TWFE and Bacon decomposition.
+
+Public API::
+
+    att_gt(df, outcomes=[...], unit=..., time=..., cohort=...)  -> DidResult
+    twfe(df, ...) / event_study(df, ...)                          -> TwfeResult
+    bacon(df, ...)                                                -> BaconResult
+
+Everything is pure numpy/scipy/pandas (see ``docs/did.md``).
+"""
+
+from tillit.core.did.estimator import att_gt
+from tillit.core.did.results import DidResult, EstimateTable, OutcomeResult
+
+__all__ = ["DidResult", "EstimateTable", "OutcomeResult", "att_gt"]

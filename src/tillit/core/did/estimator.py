@@ -1,0 +1,543 @@
+"""Staggered difference-in-differences for many outcomes at once (Callaway & Sant'Anna 2021).
+
+:func:`att_gt` estimates every group-time effect ATT(g,t), keeps the per-unit influence
+functions, and derives from them all aggregations (simple, group, calendar, dynamic), their
+analytic or multiplier-bootstrap standard errors with uniform bands, multiple-testing
+adjustments across outcomes and the diagnostics. Outcomes are processed as a matrix: the
+comparison sets, propensity scores, regression designs, aggregation maps and bootstrap draws
+are shared, so K outcomes cost little more than one.
+
+Example
+-------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(0)
+>>> units, periods = np.repeat(np.arange(60), 6), np.tile(np.arange(2000, 2006), 60)
+>>> cohort = np.repeat(rng.choice([0, 2003, 2004], 60), 6)
+>>> y = rng.normal(size=360) + 0.5 * ((cohort > 0) & (periods >= cohort))
+>>> df = pd.DataFrame({"id": units, "year": periods, "g": cohort, "y": y})
+>>> res = att_gt(df, outcomes=["y"], unit="id", time="year", cohort="g")
+>>> round(res["y"].simple.estimate[0], 1)
+0.5
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from tillit.core.did import _diagnostics as diag
+from tillit.core.did._aggregate import AggregationMaps, build_maps
+from tillit.core.did._attgt import CellPlan, estimate_cells, plan
+from tillit.core.did._inference import (
+    adjust_pvalues,
+    analytic_se,
+    bootstrap_se,
+    multipliers,
+    romano_wolf,
+    uniform_crit,
+)
+from tillit.core.did._panel import Panel, build_panel
+from tillit.core.did.results import DidResult, EstimateTable, OutcomeResult
+from tillit.core.errors import EstimationError
+
+__all__ = ["att_gt"]
+
+_CHUNK = 4_000_000  # max elements of one (units x cells x outcomes) influence block
+_AGG_TABLES = (
+    "simple",
+    "group",
+    "group_overall",
+    "calendar",
+    "calendar_overall",
+    "dynamic",
+    "dynamic_overall",
+)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    control: str
+    method: str
+    anticipation: int
+    base_period: str
+    bootstrap: int
+    level: float
+    min_e: float
+    max_e: float
+    keep_influence: bool
+    honest: bool
+
+
+def att_gt(
+    data: pd.DataFrame,
+    *,
+    outcomes: list[str],
+    unit: str,
+    time: str,
+    cohort: str,
+    covariates: list[str] | None = None,
+    control: str = "never",
+    method: str = "dr",
+    anticipation: int = 0,
+    base_period: str = "varying",
+    bootstrap: int = 0,
+    multiplier: str = "mammen",
+    seed: int | None = None,
+    level: float = 0.95,
+    cluster: str | None = None,
+    min_e: float = -math.inf,
+    max_e: float = math.inf,
+    compare_controls: bool = True,
+    honest: bool = True,
+    keep_influence: bool | None = None,
+) -> DidResult:
+    """Estimate ATT(g,t) and its aggregations for one or many outcomes.
+
+    Parameters
+    ----------
+    data
+        Long panel, one row per unit and period.
+    outcomes
+        Outcome columns; all are estimated in one vectorised pass.
+    unit, time, cohort
+        Column names; ``cohort`` is the first treated period (0 or empty: never treated).
+    covariates
+        Baseline covariates (values at each cell's base period), for ``method``:
+        ``dr`` doubly robust (default, as R), ``ipw`` or ``reg`` (Sant'Anna & Zhao 2020).
+    control
+        ``never`` (never-treated units) or ``notyet`` (not-yet-treated units too).
+    anticipation
+        Periods before the cohort's first period in which effects may already start.
+    base_period
+        ``varying`` (R's default: pre-period cells compare consecutive periods) or
+        ``universal`` (every cell compares with period g - anticipation - 1).
+    bootstrap
+        Multiplier-bootstrap draws (0: analytic SEs). With draws, SEs are bootstrap SEs
+        (R's robust IQR form) and uniform bands are added.
+    multiplier
+        ``mammen`` (R's default) or ``rademacher`` weights.
+    seed
+        Seed for the draws (reproducible).
+    level
+        Confidence level.
+    cluster
+        Column to cluster on (units nested in clusters); default: the unit.
+    min_e, max_e
+        Event-time window for the dynamic aggregation (``max_e`` also limits simple and
+        group, as in R).
+    compare_controls
+        Re-estimate the overall effect with the other comparison group (diagnostic).
+    honest
+        Compute Rambachan-Roth style bounds for the event study.
+    keep_influence
+        Keep per-unit influence functions in the result (default: when small).
+
+    Returns
+    -------
+    DidResult
+        One :class:`~tillit.core.did.results.OutcomeResult` per estimable outcome;
+        outcomes that cannot be estimated are listed in ``degenerate`` with the reason.
+
+    Raises
+    ------
+    DataError, EstimationError
+        Bad input, or no outcome can be estimated.
+    """
+    if method not in {"dr", "ipw", "reg"}:
+        raise EstimationError(f"unknown method {method!r}; use dr, ipw or reg")
+    if base_period not in {"varying", "universal"}:
+        raise EstimationError("base_period must be 'varying' or 'universal'")
+    panel = build_panel(
+        data,
+        outcomes=list(outcomes),
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        covariates=covariates,
+        cluster=cluster,
+        anticipation=anticipation,
+        control=control,
+    )
+    n_clus = (
+        int(panel.cluster.max()) + 1 if panel.cluster is not None else panel.n_units
+    )
+    if bootstrap and n_clus < 10:
+        raise EstimationError(
+            f"only {n_clus} clusters: too few for the multiplier bootstrap (need 10 or more)"
+        )
+    rng = np.random.default_rng(seed)
+    draws = multipliers(n_clus, bootstrap, rng, multiplier) if bootstrap else None
+    setup = _Setup(
+        control,
+        method,
+        anticipation,
+        base_period,
+        bootstrap,
+        level,
+        min_e,
+        max_e,
+        bool(keep_influence)
+        if keep_influence is not None
+        else panel.n_units * panel.n_periods**2 * len(outcomes) < 20_000_000,
+        honest,
+    )
+    results, degenerate, tboot = _estimate_all(panel, setup, draws)
+    if not results:
+        why = "; ".join(f"{k}: {v}" for k, v in degenerate.items())
+        raise EstimationError(f"no outcome could be estimated ({why})")
+    if compare_controls:
+        cols = {
+            "unit": unit,
+            "time": time,
+            "cohort": cohort,
+            "covariates": covariates,
+            "cluster": cluster,
+        }
+        results = _with_comparison(results, data, setup, cols)
+    results = {k: results[k] for k in panel.outcomes if k in results}
+    mt = _multiple_testing(results, tboot)
+    settings = {
+        "control": control,
+        "method": method if covariates else "unconditional",
+        "covariates": list(covariates or []),
+        "base_period": base_period,
+        "anticipation": anticipation,
+        "bootstrap": bootstrap,
+        "multiplier": multiplier,
+        "seed": seed,
+        "level": level,
+        "cluster": cluster or unit,
+        "unbalanced": "dropped to balanced (R did default)",
+    }
+    return DidResult(
+        n_units=panel.n_units,
+        n_periods=panel.n_periods,
+        settings=settings,
+        outcomes=results,
+        degenerate=degenerate,
+        multiple_testing=mt,
+        notes=panel.notes,
+    )
+
+
+def _estimate_all(
+    panel: Panel, setup: _Setup, draws: np.ndarray | None
+) -> tuple[dict[str, OutcomeResult], dict[str, str], dict[str, np.ndarray]]:
+    """Batch outcomes by missing-value pattern, then chunk each batch."""
+    y = panel.y
+    valid = ~np.isnan(y).any(axis=1)  # (n, K)
+    degenerate: dict[str, str] = {}
+    batches: dict[bytes, list[int]] = {}
+    for k, name in enumerate(panel.outcomes):
+        if not valid[:, k].any():
+            degenerate[name] = "no unit has a value in every period (all missing)"
+        elif np.nanmax(y[valid[:, k], :, k]) == np.nanmin(y[valid[:, k], :, k]):
+            degenerate[name] = "constant outcome: nothing to estimate"
+        else:
+            batches.setdefault(valid[:, k].tobytes(), []).append(k)
+    results: dict[str, OutcomeResult] = {}
+    tboot: dict[str, np.ndarray] = {}
+    for key, ks in batches.items():
+        rows = np.frombuffer(key, dtype=bool)
+        try:
+            out, tb = _estimate_batch(panel, rows, ks, setup, draws)
+        except EstimationError as err:
+            for k in ks:
+                degenerate[panel.outcomes[k]] = err.message
+            continue
+        results.update(out)
+        tboot.update(tb)
+    return results, degenerate, tboot
+
+
+def _estimate_batch(
+    panel: Panel,
+    rows: np.ndarray,
+    ks: list[int],
+    setup: _Setup,
+    draws: np.ndarray | None,
+) -> tuple[dict[str, OutcomeResult], dict[str, np.ndarray]]:
+    coh = panel.cohort[rows]
+    if not np.isfinite(coh).any() or (
+        setup.control == "never" and not np.isinf(coh).any()
+    ):
+        raise EstimationError(
+            "too few units with complete values (no treated or no "
+            "comparison units left)"
+        )
+    cells = plan(
+        coh,
+        panel.periods,
+        control=setup.control,
+        anticipation=setup.anticipation,
+        base_period=setup.base_period,
+    )
+    maps = build_maps(
+        cells.group, cells.time, coh, min_e=setup.min_e, max_e=setup.max_e
+    )
+    y = panel.y[rows][:, :, ks]
+    y = y - y.mean(axis=1, keepdims=True)  # unit shifts cancel in every change
+    x = panel.x[rows]
+    clus = panel.cluster[rows] if panel.cluster is not None else np.flatnonzero(rows)
+    n, gt = y.shape[0], cells.group.shape[0]
+    step = max(1, _CHUNK // max(n * gt, 1))
+    out: dict[str, OutcomeResult] = {}
+    tb: dict[str, np.ndarray] = {}
+    for s in range(0, len(ks), step):
+        idx = list(range(s, min(s + step, len(ks))))
+        att, inf = estimate_cells(y[:, :, idx], x, cells, setup.method)
+        names = [panel.outcomes[ks[i]] for i in idx]
+        ctx = _Chunk(panel, rows, coh, cells, maps, clus, setup, draws)
+        o, t = ctx.summarise(att, inf, names, y[:, :, idx])
+        out.update(o)
+        tb.update(t)
+    return out, tb
+
+
+@dataclass
+class _Chunk:
+    panel: Panel
+    rows: np.ndarray
+    cohort: np.ndarray
+    cells: CellPlan
+    maps: AggregationMaps
+    cluster: np.ndarray
+    setup: _Setup
+    draws: np.ndarray | None
+
+    def summarise(
+        self, att: np.ndarray, inf: np.ndarray, names: list[str], y: np.ndarray
+    ) -> tuple[dict[str, OutcomeResult], dict[str, np.ndarray]]:
+        """Aggregate, get standard errors and diagnostics for a chunk of outcomes."""
+        m, n = self.maps, inf.shape[0]
+        code = np.searchsorted(m.cohort_codes, self.cohort)
+        agg = m.w.T @ att  # (A, kc)
+        agg_inf = np.tensordot(inf, m.w, axes=([1], [0])).transpose(0, 2, 1)
+        agg_inf += np.einsum("acg,gk->cak", m.wc, att)[code]
+        s_gt, s_agg = self._sums(inf), self._sums(agg_inf)
+        se_gt_a, se_agg_a = analytic_se(s_gt, n), analytic_se(s_agg, n)
+        if self.draws is not None:
+            v = (
+                self.draws
+                if self.panel.cluster is not None
+                else self.draws[:, self.rows]
+            )
+            b_gt = np.tensordot(v, s_gt, axes=([1], [0])) / n
+            b_agg = np.tensordot(v, s_agg, axes=([1], [0])) / n
+            se_gt, se_agg = bootstrap_se(b_gt), bootstrap_se(b_agg)
+        else:
+            b_gt = b_agg = None
+            se_gt, se_agg = se_gt_a, se_agg_a
+        se_gt = np.where(self.cells.reference[:, None], np.nan, se_gt)
+        out, tb = {}, {}
+        for j, name in enumerate(names):
+            tables = self._tables(
+                att[:, j],
+                se_gt[:, j],
+                agg[:, j],
+                se_agg[:, j],
+                None if b_gt is None else b_gt[:, :, j],
+                None if b_agg is None else b_agg[:, :, j],
+            )
+            dyn = m.kind == "dynamic"
+            diagnostics = self._diagnostics(
+                att[:, j], s_gt[:, :, j], s_agg[:, dyn, j], tables, y[:, :, j], name
+            )
+            simple = tables["simple"]
+            verdict = diag.verdict(
+                name,
+                float(simple.estimate[0]),
+                float(simple.ci_low[0]),
+                float(simple.ci_high[0]),
+                self.setup.level,
+                diagnostics["pretrend"].get("p_value"),
+                diagnostics.get("honest", {}).get("breakdown_mbar"),
+            )
+            out[name] = OutcomeResult(
+                outcome=name,
+                n_units=n,
+                n_periods=self.panel.n_periods,
+                **tables,
+                diagnostics={
+                    **diagnostics,
+                    "se_analytic": {
+                        "att_gt": se_gt_a[:, j],
+                        "simple": float(se_agg_a[0, j]),
+                    },
+                },
+                verdict=verdict,
+                influence=inf[:, :, j].copy() if self.setup.keep_influence else None,
+            )
+            if b_agg is not None:
+                tb[name] = b_agg[:, 0, j] / se_agg[0, j]
+        return out, tb
+
+    def _sums(self, inf: np.ndarray) -> np.ndarray:
+        """Cluster sums in the panel-wide cluster codes (the draws' columns)."""
+        if self.panel.cluster is None:
+            return inf
+        out = np.zeros((int(self.panel.cluster.max()) + 1, *inf.shape[1:]))
+        np.add.at(out, self.cluster, inf)
+        return out
+
+    def _tables(
+        self,
+        att: np.ndarray,
+        se: np.ndarray,
+        agg: np.ndarray,
+        se_agg: np.ndarray,
+        b_gt: np.ndarray | None,
+        b_agg: np.ndarray | None,
+    ) -> dict[str, EstimateTable]:
+        c, m, lev = self.cells, self.maps, self.setup.level
+        tables = {
+            "att_gt": _table(
+                {"group": c.group, "time": c.time, "event_time": c.time - c.group},
+                att,
+                se,
+                lev,
+                b_gt,
+            )
+        }
+        label_name = {"group": "group", "calendar": "time", "dynamic": "event_time"}
+        for kind in _AGG_TABLES:
+            sel = m.kind == kind
+            labels = {label_name[kind]: m.label[sel]} if kind in label_name else {}
+            tables[kind] = _table(
+                labels,
+                agg[sel],
+                se_agg[sel],
+                lev,
+                None if b_agg is None or kind not in label_name else b_agg[:, sel],
+            )
+        return tables
+
+    def _diagnostics(
+        self,
+        att: np.ndarray,
+        s_gt: np.ndarray,
+        s_dyn: np.ndarray,
+        tables: dict[str, EstimateTable],
+        y: np.ndarray,
+        name: str,
+    ) -> dict[str, Any]:
+        c, n = self.cells, int(self.rows.sum())
+        pre = (c.group > c.time) & ~c.reference
+        vc = s_gt[:, pre].T @ s_gt[:, pre] / n**2
+        out: dict[str, Any] = {"pretrend": diag.pretrend_wald(att[pre], vc)}
+        treated = np.isfinite(self.cohort)
+        base = np.column_stack([self.panel.x[self.rows][:, 0, :], y[:, 0]])
+        names = [*self.panel.covariates, f"{name} (first period, unit-demeaned)"]
+        out["balance"] = diag.balance(base, treated, ~treated, names)
+        out["n_treated"] = int(treated.sum())
+        out["n_never_treated"] = int(np.isinf(self.cohort).sum())
+        if self.setup.honest:
+            d = tables["dynamic"]
+            out["honest"] = diag.honest_bounds(
+                d.labels["event_time"],
+                d.estimate,
+                s_dyn.T @ s_dyn / n**2,
+                base_period=self.setup.base_period,
+                anticipation=self.setup.anticipation,
+                level=self.setup.level,
+            )
+        return out
+
+
+def _table(
+    labels: dict[str, np.ndarray],
+    est: np.ndarray,
+    se: np.ndarray,
+    level: float,
+    boot: np.ndarray | None,
+) -> EstimateTable:
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2 * stats.norm.sf(np.abs(est / se))
+    crit = uniform_crit(boot, se, level) if boot is not None and est.size else math.nan
+    return EstimateTable(
+        labels=labels,
+        estimate=est,
+        se=se,
+        ci_low=est - z * se,
+        ci_high=est + z * se,
+        p_value=p,
+        cband_low=est - crit * se,
+        cband_high=est + crit * se,
+        crit=crit,
+    )
+
+
+def _with_comparison(
+    results: dict[str, OutcomeResult],
+    data: pd.DataFrame,
+    setup: _Setup,
+    args: dict[str, Any],
+) -> dict[str, OutcomeResult]:
+    """Add the overall ATT with the other comparison group to each outcome's diagnostics."""
+    other = "notyet" if setup.control == "never" else "never"
+    try:
+        alt = att_gt(
+            data,
+            outcomes=list(results),
+            unit=args["unit"],
+            time=args["time"],
+            cohort=args["cohort"],
+            covariates=args["covariates"],
+            control=other,
+            method=setup.method,
+            anticipation=setup.anticipation,
+            base_period=setup.base_period,
+            level=setup.level,
+            cluster=args["cluster"],
+            min_e=setup.min_e,
+            max_e=setup.max_e,
+            compare_controls=False,
+            honest=False,
+            keep_influence=False,
+        )
+    except EstimationError as err:
+        alt, why = None, err.message
+    else:
+        why = ""
+    out = {}
+    for name, res in results.items():
+        if alt is not None and name in alt.outcomes:
+            s = alt[name].simple
+            entry: dict[str, Any] = {
+                "control": other,
+                **s.row(0),
+                "difference": float(s.estimate[0] - res.simple.estimate[0]),
+            }
+        else:
+            entry = {"control": other, "note": why if alt is None else "not estimable"}
+        diagnostics = {**res.diagnostics, "comparison_group": entry}
+        out[name] = replace(res, diagnostics=diagnostics)
+    return out
+
+
+def _multiple_testing(
+    results: dict[str, OutcomeResult], tboot: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    names = list(results)
+    p = np.array([results[k].simple.p_value[0] for k in names], dtype=float)
+    adj = adjust_pvalues(p)
+    rw = np.full(p.shape, np.nan)
+    if tboot and all(k in tboot for k in names):
+        t_obs = np.array(
+            [results[k].simple.estimate[0] / results[k].simple.se[0] for k in names]
+        )
+        rw = romano_wolf(t_obs, np.column_stack([tboot[k] for k in names]))
+    return {
+        "target": "simple",
+        "outcomes": names,
+        "p_value": p,
+        "holm": adj["holm"],
+        "bh": adj["bh"],
+        "romano_wolf": rw,
+    }
