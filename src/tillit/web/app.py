@@ -1,0 +1,115 @@
+"""The FastAPI app factory.
+
+``create_app(settings)`` wires the session cookie, security headers, error handlers,
+static files, the HTML pages and the JSON API under ``/api/v1``. Nothing is built at
+import time: the engine is made here (or passed in by tests).
+
+Security
+--------
+* one cookie, ``tillit_session``: signed (itsdangerous), HttpOnly, SameSite=Lax; it holds
+  the signed-in user id, the CSRF token and the language choice, nothing else;
+* every state-changing form carries a CSRF token (hidden field) checked against the
+  session; cookie-authenticated JSON writes send it in the ``X-CSRF-Token`` header;
+* Content-Security-Policy without inline scripts or styles; every asset is served from
+  ``web/static`` (no CDN); the interactive API docs (which need a CDN) are off, the
+  OpenAPI description is at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tillit import __version__
+from tillit.config import Settings
+from tillit.store.db import make_engine
+from tillit.web.errors import install_error_handlers
+
+__all__ = ["SECURITY_HEADERS", "create_app"]
+
+STATIC = Path(__file__).with_name("static")
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.raw = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _v in message.get("headers", [])}
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [
+                    h for h in self.raw if h[0] not in names
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Build the web app for ``settings`` (``engine`` overrides the database URL)."""
+    app = FastAPI(
+        title="Tillit API",
+        version=__version__,
+        description=(
+            "Follow-up of public services: indicators, organisations, peer "
+            "comparisons, profiles, imports and exports. Errors have the shape "
+            '`{"ok": false, "error": ..., "status": ...}`.'
+        ),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.demo = settings.demo
+    install_error_handlers(app)
+
+    from tillit.web.api.routes import router as api_router
+    from tillit.web.pages.routes import router as pages_router
+
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="tillit_session",
+        max_age=8 * 3600,
+        same_site="lax",
+        https_only=False,
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _app_from_env() -> Any:  # pragma: no cover - for ``uvicorn --factory`` / --reload
+    from tillit.config import load_settings
+
+    return create_app(load_settings())
