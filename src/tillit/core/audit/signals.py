@@ -1,0 +1,292 @@
+"""The signal audit: reliability, redundancy, validity and gaming of a set of indicators,
+and the resulting recommendation of what to remove and what to add.
+
+Example
+-------
+>>> from tillit.core.audit import audit_signals, planted_panel
+>>> panel, truth = planted_panel(seed=1, n_units=120, n_years=12, target_year=2006)
+>>> res = audit_signals(panel, criteria=truth["criteria"], targets=truth["targets"])
+>>> res.recommendations.loc["noise", "action"]
+'drop'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tillit.core.audit.gaming import Target, gaming_table, parse_target
+from tillit.core.audit.ledger import Ledger
+from tillit.core.audit.panel import IndicatorPanel
+from tillit.core.audit.recommend import gaps, recommend
+from tillit.core.audit.redundancy import Redundancy, redundancy
+from tillit.core.audit.reliability import center_by_year, reliability
+from tillit.core.audit.validity import adjust_pvalues, validity
+from tillit.core.errors import DataError, EstimationError
+from tillit.core.results import jsonable
+
+__all__ = ["SignalAudit", "audit_signals"]
+
+_TIDY_COLS = [
+    "rank",
+    "action",
+    "score",
+    "hours_per_year",
+    "information",
+    "icc",
+    "icc_low",
+    "icc_high",
+    "icc_k",
+    "snr",
+    "retest_r",
+    "mdc",
+    "mdc_sd",
+    "unique_share",
+    "cluster",
+    "nearest",
+    "nearest_r",
+    "validity",
+    "best_criterion",
+    "unreliable",
+    "redundant",
+    "not_valid",
+    "gamed",
+    "keep_instead",
+    "evidence",
+]
+
+
+@dataclass(frozen=True)
+class SignalAudit:
+    """Result of :func:`audit_signals`.
+
+    ``recommendations`` (indexed by indicator) holds every per-indicator number, flag,
+    action and evidence; ``validity`` one row per indicator x criterion x level;
+    ``gaming`` one row per target; ``gaps`` what to add.
+    """
+
+    indicators: tuple[str, ...]
+    criteria: tuple[str, ...]
+    recommendations: pd.DataFrame = field(repr=False)
+    redundancy: Redundancy = field(repr=False)
+    validity: pd.DataFrame = field(repr=False)
+    gaming: pd.DataFrame = field(repr=False)
+    gaps: pd.DataFrame = field(repr=False)
+    histograms: dict[str, dict[str, Any]] = field(repr=False)
+    settings: dict[str, Any] = field(repr=False)
+    diagnostics: tuple[str, ...] = ()
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per indicator with the ranked recommendation and its evidence."""
+        out = self.recommendations[_TIDY_COLS].copy()
+        out.index.name = "indicator"
+        return out.reset_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable JSON: settings, indicators table, validity, gaming, gaps, pairs."""
+        return jsonable(
+            {
+                "indicators": list(self.indicators),
+                "criteria": list(self.criteria),
+                "settings": self.settings,
+                "recommendations": self.tidy().to_dict(orient="records"),
+                "redundant_pairs": self.redundancy.pairs().to_dict(orient="records"),
+                "validity": self.validity.to_dict(orient="records"),
+                "gaming": self.gaming.to_dict(orient="records"),
+                "gaps": self.gaps.to_dict(orient="records"),
+                "diagnostics": list(self.diagnostics),
+            }
+        )
+
+    def summary(self) -> str:
+        """The ranked recommendation and the gaps, for people."""
+        rec = self.recommendations
+        counts = rec["action"].value_counts()
+        lines = [
+            f"Signal audit of {len(self.indicators)} indicators"
+            + (f" against {', '.join(self.criteria)}" if self.criteria else "")
+            + ": "
+            + ", ".join(
+                f"{counts.get(a, 0)} {a}"
+                for a in ("drop", "slim", "review target", "keep")
+            ),
+            "",
+            f"{'rank':>4} {'indicator':<16} {'action':<14} {'h/yr':>9} {'info':>6}  evidence",
+        ]
+        for ind, r in rec.iterrows():
+            rk = "" if np.isnan(r["rank"]) else f"{r['rank']:.0f}"
+            lines.append(
+                f"{rk:>4} {ind!s:<16} {r['action']:<14} {r['hours_per_year']:>9,.0f} "
+                f"{r['information']:>6.3f}  {r['evidence']}"
+                + (f"; keep {r['keep_instead']} instead" if r["keep_instead"] else "")
+            )
+        if not self.gaps.empty:
+            lines += ["", "What to add:"]
+            for g in self.gaps.itertuples():
+                lines.append(f"  {g.name} ({g.hours_per_year:,.0f} h/yr): {g.evidence}")
+        lines += [f"note: {d}" for d in self.diagnostics]
+        return "\n".join(lines)
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write :meth:`tidy` as CSV."""
+        self.tidy().to_csv(path, index=False)
+
+    def to_html(self) -> str:
+        """A self-contained HTML report (inline SVG plots, no external assets)."""
+        from tillit.core.audit.report import render_html
+
+        return render_html(self)
+
+
+def _targets(targets: Sequence[Target | str]) -> list[Target]:
+    """Parse target strings."""
+    return [t if isinstance(t, Target) else parse_target(t) for t in targets]
+
+
+def audit_signals(
+    panel: IndicatorPanel,
+    *,
+    indicators: Sequence[str] | None = None,
+    criteria: Sequence[str] = (),
+    targets: Sequence[Target | str] = (),
+    ledger: Ledger | None = None,
+    level: float = 0.95,
+    alpha: float = 0.05,
+    method: str = "bh",
+    threshold: float = 0.8,
+    min_icc: float = 0.2,
+    min_unique: float = 0.2,
+    n_treated: int = 10,
+    power: float = 0.8,
+    bunching: dict[str, Any] | None = None,
+) -> SignalAudit:
+    """Audit indicators for reliability, redundancy, validity and gaming.
+
+    Parameters
+    ----------
+    panel
+        The indicator panel (indicators x municipalities x years).
+    indicators
+        Indicators to audit (default: all but the criteria).
+    criteria
+        Indicators in ``panel`` that measure what matters (user satisfaction, sick
+        leave, turnover, quality); validity is association with them.
+    targets
+        Targets to test for gaming, as :class:`Target` or ``"IND=THRESHOLD[:YEAR]"``.
+    ledger
+        Burden ledger whose ``indicator_ids`` link requirements to indicators (hours).
+    level, alpha, method
+        Confidence level; significance level and multiple-testing method (``bh``,
+        ``holm``) for validity and gaming flags.
+    threshold, min_icc, min_unique
+        Redundancy ``|r|``; ICC below which an indicator is unreliable; unique share
+        below which it is redundant.
+    n_treated, power
+        Pilot design for the minimum detectable change.
+    bunching
+        Extra arguments to :func:`~tillit.core.audit.gaming.bunching`.
+    """
+    crit = tuple(dict.fromkeys(criteria))
+    for c in crit:
+        panel.index(c)
+    inds = (
+        tuple(indicators)
+        if indicators
+        else tuple(i for i in panel.indicators if i not in crit)
+    )
+    if not inds:
+        raise DataError("no indicators to audit", field="indicator")
+    sub = panel.select(list(inds))
+    x = sub.values
+    if x.shape[1] < 5:
+        raise EstimationError(f"the audit needs at least 5 units, got {x.shape[1]}")
+    diags: list[str] = []
+    rel = reliability(x, level=level, n_treated=n_treated, alpha=alpha, power=power)
+    rel.index = pd.Index(inds, name="indicator")
+    red = redundancy(x, inds, threshold=threshold)
+    y = center_by_year(x)
+    val = None
+    if crit:
+        cx = center_by_year(panel.select(list(crit)).values)
+        val = validity(y, inds, cx, crit, level=level, method=method)
+    tg = _targets(targets)
+    targeted = {t.indicator for t in tg}
+    controls = [i for i, k in enumerate(inds) if k not in targeted]
+    gam, hists = gaming_table(x, inds, sub.years, tg, controls, **(bunching or {}))
+    gam["bunching_q"] = adjust_pvalues(gam["bunching_p"].to_numpy(float), method)
+    gam["shift_q"] = adjust_pvalues(gam["shift_p"].to_numpy(float), method)
+    if tg and not controls:
+        diags.append(
+            "no untargeted indicator: level shifts tested without a comparison"
+        )
+    table = rel.join(red.tidy().set_index("indicator"))
+    hours = (
+        ledger.hours_by_indicator() if ledger is not None else pd.Series(dtype=float)
+    )
+    if ledger is None:
+        diags.append("no ledger: hours saved are 0 and the ranking is by information")
+    elif not set(hours.index) & set(inds):
+        diags.append("no ledger requirement is linked to an audited indicator")
+    if not crit:
+        diags.append("no criteria: validity not assessed (counted as 1)")
+    few = rel.index[rel["n_units"] < 20].tolist()
+    if few:
+        diags.append("fewer than 20 municipalities with data: " + ", ".join(few))
+    rec = recommend(
+        table,
+        val,
+        gam,
+        hours,
+        alpha=alpha,
+        min_icc=min_icc,
+        min_unique=min_unique,
+        threshold=threshold,
+    )
+    gp = gaps(
+        rec, ledger.requirements if ledger is not None else None, val, crit, alpha
+    )
+    settings = {
+        "level": level,
+        "alpha": alpha,
+        "method": method,
+        "threshold": threshold,
+        "min_icc": min_icc,
+        "min_unique": min_unique,
+        "n_treated": n_treated,
+        "power": power,
+        "n_units": int(x.shape[1]),
+        "years": list(sub.years),
+        "shrinkage": red.shrinkage,
+        "targets": [t.__dict__ for t in tg],
+    }
+    return SignalAudit(
+        inds,
+        crit,
+        rec,
+        red,
+        val
+        if val is not None
+        else pd.DataFrame(
+            columns=[
+                "indicator",
+                "criterion",
+                "level",
+                "r",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "p_adjusted",
+                "n",
+            ]
+        ),
+        gam,
+        gp,
+        hists,
+        settings,
+        tuple(diags),
+    )
