@@ -1,0 +1,167 @@
+"""``tillit estimate did`` and ``tillit estimate event-study``.
+
+Thin: read the CSV, call :mod:`tillit.core.did`, print a table or the documented JSON
+(``docs/did.md``). Errors from the core become ``Error: ...`` and exit code 2 via the group.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tillit.cli.options import (
+    anticipation_option,
+    bootstrap_option,
+    cohort_option,
+    control_option,
+    covariate_option,
+    data_option,
+    emit,
+    format_option,
+    level_option,
+    outcome_option,
+    read_panel,
+    seed_option,
+    time_option,
+    unit_option,
+)
+from tillit.core.did import att_gt
+from tillit.core.did.bacon import bacon
+from tillit.core.did.twfe import event_study
+
+__all__ = ["register"]
+
+method_option = click.option(
+    "--method",
+    type=click.Choice(["dr", "ipw", "reg"]),
+    default="dr",
+    show_default=True,
+    help="With covariates: doubly robust, inverse probability weighting or regression.",
+)
+base_period_option = click.option(
+    "--base-period",
+    type=click.Choice(["varying", "universal"]),
+    default="varying",
+    show_default=True,
+    help="Base period of pre-treatment cells (R did's default is varying).",
+)
+cluster_option = click.option(
+    "--cluster", default=None, help="Column to cluster on (default: the unit)."
+)
+min_e_option = click.option(
+    "--min-e", type=int, default=None, help="Earliest event time in the event study."
+)
+max_e_option = click.option(
+    "--max-e", type=int, default=None, help="Latest event time in the event study."
+)
+
+
+def _common(f: Any) -> Any:
+    for opt in reversed(
+        [
+            data_option,
+            outcome_option,
+            unit_option,
+            time_option,
+            cohort_option,
+            control_option,
+            covariate_option,
+            method_option,
+            anticipation_option,
+            base_period_option,
+            bootstrap_option,
+            seed_option,
+            level_option,
+            cluster_option,
+            min_e_option,
+            max_e_option,
+            format_option,
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def _fit(kw: dict[str, Any]) -> Any:
+    cols = [kw["unit"], kw["time"], kw["cohort"], *kw["outcomes"], *kw["covariates"]]
+    if kw["cluster"]:
+        cols.append(kw["cluster"])
+    df = read_panel(Path(kw["data"]), list(dict.fromkeys(cols)))
+    res = att_gt(
+        df,
+        outcomes=list(kw["outcomes"]),
+        unit=kw["unit"],
+        time=kw["time"],
+        cohort=kw["cohort"],
+        covariates=list(kw["covariates"]),
+        control=kw["control"],
+        method=kw["method"],
+        anticipation=kw["anticipation"],
+        base_period=kw["base_period"],
+        bootstrap=kw["bootstrap"],
+        seed=kw["seed"],
+        level=kw["level"],
+        cluster=kw["cluster"],
+        min_e=-math.inf if kw["min_e"] is None else kw["min_e"],
+        max_e=math.inf if kw["max_e"] is None else kw["max_e"],
+        keep_influence=False,
+    )
+    return df, res
+
+
+def _did(**kw: Any) -> None:
+    """Staggered DiD (Callaway & Sant'Anna 2021): ATT(g,t) and aggregations."""
+    _, res = _fit(kw)
+    emit(res.to_dict(), res.summary(), kw["fmt"])
+
+
+def _event_study(**kw: Any) -> None:
+    """Event study: heterogeneity-robust (Callaway-Sant'Anna) next to TWFE, with Bacon."""
+    df, res = _fit(kw)
+    es = event_study(
+        df,
+        outcomes=list(res.outcomes),
+        unit=kw["unit"],
+        time=kw["time"],
+        cohort=kw["cohort"],
+        cluster=kw["cluster"],
+        level=kw["level"],
+    )
+    out: dict[str, Any] = {
+        "method": "event-study",
+        "n_units": res.n_units,
+        "n_periods": res.n_periods,
+        "settings": res.settings,
+        "outcomes": {},
+        "degenerate": res.degenerate,
+        "notes": list(res.notes),
+    }
+    text = [f"Event study: {res.n_units} units, {res.n_periods} periods"]
+    for name, o in res.outcomes.items():
+        d = o.to_dict()
+        b = bacon(
+            df, outcome=name, unit=kw["unit"], time=kw["time"], cohort=kw["cohort"]
+        )
+        out["outcomes"][name] = {
+            "dynamic": d["aggregations"]["dynamic"],
+            "dynamic_overall": d["aggregations"]["dynamic_overall"],
+            "twfe_event_study": es.coefficients[name].rows(),
+            "bacon": b.to_dict(),
+            "diagnostics": d["diagnostics"],
+            "verdict": d["verdict"],
+        }
+        text += [o.summary(), es.summary(), b.summary()]
+    first = next(iter(out["outcomes"].values()))
+    out["dynamic"] = first["dynamic"]
+    emit(out, "\n\n".join(text), kw["fmt"])
+
+
+def register(main: click.Group) -> None:
+    """Add ``did`` and ``event-study`` to ``tillit estimate``."""
+    from tillit.cli.main import estimate
+
+    estimate.command("did")(_common(_did))
+    estimate.command("event-study")(_common(_event_study))
