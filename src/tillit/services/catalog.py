@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from tillit.core.errors import DataError
 from tillit.domain.geography import geography
 from tillit.domain.records import Indicator, Unit
+from tillit.sources.kolada_meta import read_kpi_metadata, read_municipality_groups
 from tillit.store.db import write_transaction
 from tillit.store.tables import (
     indicators,
@@ -28,6 +29,8 @@ from tillit.store.tables import (
 
 __all__ = [
     "geography_peer_groups",
+    "import_kpi_metadata",
+    "import_municipality_groups",
     "seed_geography",
     "upsert_indicators",
     "upsert_indicators_conn",
@@ -234,3 +237,15 @@ def seed_geography(engine: Engine) -> None:
     with write_transaction(engine) as conn:
         _upsert(conn, organisations, "code", rows, _ORG_FIELDS)
         _write_groups(conn, geography_peer_groups(geo))
+
+
+def import_kpi_metadata(engine: Engine, data: bytes, filename: str = "") -> int:
+    """Load Kolada KPI metadata (``/kpi`` JSON or the kpi.csv snapshot); rows written."""
+    return upsert_indicators(engine, read_kpi_metadata(data, file=filename or None))
+
+
+def import_municipality_groups(engine: Engine, data: bytes, filename: str = "") -> int:
+    """Load Kolada municipality groups as peer groups (kinds ``skr``, ``similar``,
+    ``kolada``); returns the number of groups created or changed."""
+    groups = read_municipality_groups(data, file=filename or None)
+    return upsert_peer_groups(engine, groups)

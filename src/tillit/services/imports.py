@@ -23,7 +23,7 @@ Rules (also in docs/import.md)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,16 +33,22 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 
 from tillit.core.errors import DataError, PermissionDenied
-from tillit.domain.records import Actor, Indicator
-from tillit.services.catalog import upsert_indicators_conn
+from tillit.domain.records import Actor, Indicator, Unit
+from tillit.services.catalog import upsert_indicators_conn, upsert_units
+from tillit.sources.batch import dedupe_batch, diff_existing
 from tillit.sources.frame import (
-    KEY,
     content_sha256,
     first_bad,
     normalise_observations,
     row_label,
 )
-from tillit.sources.readers import guess_format, read_observations
+from tillit.sources.kolada import KoladaClient
+from tillit.sources.kolada_meta import indicators_from_records
+from tillit.sources.readers import (
+    guess_format,
+    kolada_entries_frame,
+    read_observations,
+)
 from tillit.store.bulk import (
     existing_observations,
     insert_observations,
@@ -51,9 +57,16 @@ from tillit.store.bulk import (
 from tillit.store.db import write_transaction
 from tillit.store.tables import import_batches, indicators, organisations, units
 
-__all__ = ["ImportReport", "import_bytes", "import_file", "import_frame"]
+__all__ = [
+    "ImportReport",
+    "fetch_kolada",
+    "import_bytes",
+    "import_file",
+    "import_frame",
+]
 
 Progress = Callable[[int, int], None]
+KEY_COLUMNS = ("indicator_id", "organisation_id", "unit_id", "period", "gender")
 
 
 @dataclass(frozen=True)
@@ -179,57 +192,6 @@ def _raise_first(
         )
 
 
-def _dedupe_batch(obs: pd.DataFrame, file: str | None) -> pd.DataFrame:
-    """Drop exact repeats; DataError naming both rows for a conflicting repeat."""
-    dup = obs.duplicated(KEY, keep=False).to_numpy()
-    if not dup.any():
-        return obs
-    d = obs[dup]
-    content = ["value", "count", "status"]
-    same = d.fillna({"value": np.inf, "count": -1.0}).duplicated([*KEY, *content])
-    clash = d[~same].duplicated(KEY, keep=False)
-    if clash.any():
-        grp = d[~same][clash].groupby(KEY, sort=False)
-        first = next(iter(grp))[1]
-        pos = [obs.index.get_loc(ix) for ix in first.index[:2]]
-        a, b = (row_label(obs, p) for p in pos)
-        key = ", ".join(f"{k}={first[k].iat[0]}" for k in KEY if first[k].iat[0])
-        raise DataError(
-            f"conflicting duplicate of row {a} ({key}): the same key with another value",
-            file=file,
-            row=b,
-            field="value",
-        )
-    return obs[~obs.duplicated(KEY, keep="first")].reset_index(drop=True)
-
-
-def _diff(
-    obs: pd.DataFrame, old: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Split into (new rows, updated rows with old ids, number unchanged)."""
-    key = ["indicator_id", "organisation_id", "unit_id", "period", "gender"]
-    m = obs.merge(
-        old.rename(
-            columns={"value": "old_value", "count": "old_count", "status": "old_status"}
-        ),
-        on=key,
-        how="left",
-        validate="one_to_one",
-    )
-    is_new = m["id"].isna().to_numpy()
-    same_value = (m["value"] == m["old_value"]) | (
-        m["value"].isna() & m["old_value"].isna()
-    )
-    same_count = (m["count"] == m["old_count"]) | (
-        m["count"].isna() & m["old_count"].isna()
-    )
-    same = (same_value & same_count & (m["status"] == m["old_status"])).to_numpy()
-    changed = ~is_new & ~same
-    upd = m[changed].copy()
-    upd["id"] = upd["id"].astype(np.int64)
-    return obs[is_new], upd, int((~is_new & same).sum())
-
-
 def _known_indicators(conn: Connection, obs: pd.DataFrame, file: str | None) -> None:
     ids = list(obs["indicator"].unique())
     known: set[str] = set()
@@ -298,7 +260,7 @@ def import_frame(
             upsert_indicators_conn(conn, meta)
         _known_indicators(conn, obs, file)
         obs["_org_id"], obs["_unit_id"] = _resolve(conn, obs, file)
-        obs = _dedupe_batch(obs, file)
+        obs = dedupe_batch(obs, file)
         org_id = obs["_org_id"].to_numpy(dtype=np.int64)
         unit_id = obs["_unit_id"].to_numpy(dtype=np.int64)
         if actor is not None and not actor.is_admin:
@@ -343,7 +305,7 @@ def _write(
         frame["indicator_id"].unique().tolist(),
         orgs if len(orgs) <= 500 else None,
     )
-    new, upd, n_same = _diff(frame, old)
+    new, upd, n_same = diff_existing(frame, old)
     dup = conn.execute(
         select(import_batches.c.id)
         .where(import_batches.c.sha256 == sha)
@@ -383,7 +345,8 @@ def _write(
         if progress:
             progress(done, total)
 
-    new = new.assign(batch_id=batch_id)
+    # key order makes the unique-index inserts sequential (several times faster)
+    new = new.sort_values(list(KEY_COLUMNS), kind="stable").assign(batch_id=batch_id)
     upd = upd.assign(batch_id=batch_id)
     insert_observations(conn, new, step)
     update_observations(conn, upd, step)
@@ -443,4 +406,81 @@ def import_file(
         actor=actor,
         progress=progress,
         indicators_meta=indicators_meta,
+    )
+
+
+def _known_indicator_ids(engine: Engine, ids: Iterable[str]) -> set[str]:
+    wanted = list(ids)
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                select(indicators.c.id).where(indicators.c.id.in_(wanted))
+            ).scalars()
+        )
+
+
+def fetch_kolada(
+    engine: Engine,
+    client: KoladaClient,
+    *,
+    kpis: Sequence[str],
+    municipalities: Sequence[str] | None = None,
+    ous: Sequence[str] | None = None,
+    years: Sequence[int] | range,
+    actor: Actor | None = None,
+    progress: Progress | None = None,
+    on_page: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Fetch values from the Kolada API and import them as one batch.
+
+    KPI metadata missing from the database is fetched first (``/kpi/{ids}``); for
+    organisational units (``ous``) their metadata is fetched (``/ou/{ids}``) and stored
+    as units. ``on_page(pages, rows)`` reports download progress.
+
+    Raises
+    ------
+    KoladaUnavailable
+        When the API cannot be reached (it needs the network).
+    """
+    _check_role(actor)
+    kpis = [k.strip().upper() for k in kpis if k.strip()]
+    if not kpis:
+        raise DataError("give at least one KPI id (--kpi N00945)", field="kpi")
+    missing = sorted(set(kpis) - _known_indicator_ids(engine, kpis))
+    meta = indicators_from_records(client.kpis(missing)) if missing else []
+    if ous:
+        unit_rows = client._values(f"ou/{','.join(ous)}")
+        upsert_units(
+            engine,
+            [
+                Unit(
+                    code=str(u["id"]),
+                    name=str(u.get("title") or u["id"])[:200],
+                    organisation_code=str(u.get("municipality", "")),
+                )
+                for u in unit_rows
+            ],
+        )
+        pages = client.ou_values(kpis, list(ous), years)
+    else:
+        pages = client.values(kpis, municipalities, years)
+    frames, offset, n = [], 0, 0
+    for k, entries in enumerate(pages, start=1):
+        df = kolada_entries_frame(entries, file="Kolada API")
+        df["_e"] += offset
+        offset += len(entries)
+        n += len(df)
+        frames.append(df)
+        if on_page:
+            on_page(k, n)
+    df = pd.concat(frames, ignore_index=True) if frames else kolada_entries_frame([])
+    label = f"kolada:{','.join(kpis)}:{min(years, default='')}-{max(years, default='')}"
+    return import_frame(
+        engine,
+        df,
+        source="kolada-api",
+        filename=label,
+        actor=actor,
+        progress=progress,
+        indicators_meta=meta,
     )

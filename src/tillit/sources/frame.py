@@ -10,6 +10,7 @@ Every reader (long CSV, Kolada JSON, the Kolada API) produces a DataFrame with t
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -30,10 +31,10 @@ __all__ = [
 OBS_COLUMNS = ("indicator", "org_code", "unit_code", "period", "gender", "value")
 KEY = ["indicator", "org_code", "unit_code", "period", "gender"]
 
-_CODE = r"^[A-Za-z0-9_.\-]{1,32}$"
-_PERIOD = r"^(\d{4})(?:-(\d{2}))?$"
+_CODE_RE = re.compile(r"[A-Za-z0-9_.\-]{1,32}", re.ASCII)
+_PERIOD_RE = re.compile(r"(\d{4})(?:-(\d{2}))?", re.ASCII)
 _STATUS_MAX = 20
-_STATUS_BAD = r"[\x00-\x1f\x7f\\\"\t]"
+_STATUS_RE = re.compile(r"[\x00-\x1f\x7f\\\"]")
 
 
 def row_label(df: pd.DataFrame, i: int) -> int | str:
@@ -57,28 +58,66 @@ def first_bad(mask: np.ndarray | pd.Series) -> int | None:
     return int(arr.argmax())
 
 
-def _text(df: pd.DataFrame, col: str, default: str = "") -> pd.Series:
-    """Column ``col`` as stripped strings ('' for missing); ``default`` when absent."""
+def _text(
+    df: pd.DataFrame, col: str, default: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column ``col`` as (codes, unique stripped strings); ``default`` when absent.
+
+    Factorising first means every later check runs on the few distinct values only.
+    Missing cells become ''.
+    """
     if col not in df.columns:
-        return pd.Series(default, index=df.index, dtype=object)
-    s = df[col]
-    if s.dtype.kind == "f":  # e.g. periods read as 2020.0
-        whole = s.notna() & (s == s.round())
-        s = s.astype(object).where(~whole, s[whole].astype("int64").astype(str))
-    out = s.where(s.notna(), "").astype(str)
-    return out.str.strip()
+        return np.zeros(len(df), dtype=np.intp), np.array([default], dtype=object)
+    codes, uniq = pd.factorize(df[col], use_na_sentinel=False)
+    texts = [_as_text(u) for u in uniq]
+    return codes, np.array(texts, dtype=object)
+
+
+def _as_text(u: object) -> str:
+    if u is None or (isinstance(u, float) and np.isnan(u)):
+        return ""
+    if isinstance(u, float) and u.is_integer():  # e.g. periods read as 2020.0
+        return str(int(u))
+    if isinstance(u, bool | np.bool_):
+        return f"\x00{u}"  # never a valid code, value or status
+    return str(u).strip()
+
+
+def _where(codes: np.ndarray, uniq_bad: np.ndarray) -> np.ndarray:
+    """Per-row bad mask from a per-unique bad mask."""
+    return np.asarray(uniq_bad, dtype=bool)[codes]
 
 
 def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column into float64; returns (values, bad mask). Empty text means missing."""
     if raw.dtype.kind in "fiu":
         vals = raw.to_numpy(dtype=float)
-        return vals, ~np.isfinite(vals) & ~np.isnan(vals)
-    text = raw.astype(object).where(raw.notna(), "").map(str).str.strip()
-    vals = pd.to_numeric(text.where(text != "", None), errors="coerce")
-    vals_arr = vals.to_numpy(dtype=float)
-    bad = (np.isnan(vals_arr) & (text != "").to_numpy()) | np.isinf(vals_arr)
-    return vals_arr, bad
+        return vals, np.isinf(vals)
+    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
+    text = pd.Series([_as_text(u) for u in uniq], dtype=object)
+    parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    u_vals = parsed.to_numpy(dtype=float)
+    u_bad = (np.isnan(u_vals) & (text != "").to_numpy()) | np.isinf(u_vals)
+    return u_vals[codes], u_bad[codes]
+
+
+def _periods(uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month, bad) for unique period strings."""
+    year = np.zeros(len(uniq), dtype=np.int64)
+    month = np.zeros(len(uniq), dtype=np.int64)
+    bad = np.zeros(len(uniq), dtype=bool)
+    for k, text in enumerate(uniq):
+        m = _PERIOD_RE.fullmatch(text)
+        y = int(m.group(1)) if m else 0
+        mo = int(m.group(2)) if m and m.group(2) else 0
+        if not m or not 1900 <= y <= 2100 or (m.group(2) and not 1 <= mo <= 12):
+            bad[k] = True
+        year[k], month[k] = y, mo
+    return year, month, bad
+
+
+def _matches(uniq: np.ndarray, pattern: re.Pattern[str]) -> np.ndarray:
+    return np.array([bool(pattern.fullmatch(u)) for u in uniq], dtype=bool)
 
 
 def _check(
@@ -134,13 +173,13 @@ def normalise_observations(
             field=missing[0],
         )
     df = df.reset_index(drop=True)
-    ind = _text(df, "indicator")
-    org = _text(df, "org_code")
-    unit = _text(df, "unit_code")
-    period = _text(df, "period")
-    gender = _text(df, "gender", "T").str.upper()
-    gender = gender.where(gender != "", "T")
-    status = _text(df, "status")
+    c_ind, u_ind = _text(df, "indicator")
+    c_org, u_org = _text(df, "org_code")
+    c_unit, u_unit = _text(df, "unit_code")
+    c_per, u_per = _text(df, "period")
+    c_gen, u_gen = _text(df, "gender", "T")
+    u_gen = np.array([g.upper() or "T" for g in u_gen], dtype=object)
+    c_sta, u_sta = _text(df, "status")
     value, bad_value = _numbers(df["value"])
     if "count" in df.columns:
         count, bad_count = _numbers(df["count"])
@@ -148,49 +187,47 @@ def normalise_observations(
     else:
         count = np.full(len(df), np.nan)
         bad_count = np.zeros(len(df), dtype=bool)
-    parts = period.str.extract(_PERIOD)
-    year = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float)
-    month = pd.to_numeric(parts[1], errors="coerce").fillna(0).to_numpy(dtype=float)
-    bad_period = (
-        np.isnan(year)
-        | (year < 1900)
-        | (year > 2100)
-        | (parts[1].notna().to_numpy() & ((month < 1) | (month > 12)))
-    )
-    no_owner = ((org == "") & (unit == "")).to_numpy()
+    u_year, u_month, u_bad_period = _periods(u_per)
+    org_empty = _where(c_org, u_org == "")
+    unit_empty = _where(c_unit, u_unit == "")
+    bad_org = _where(c_org, (u_org != "") & ~_matches(u_org, _CODE_RE))
+
+    def show(codes: np.ndarray, uniq: np.ndarray) -> Callable[[int], str]:
+        return lambda i: repr(uniq[codes[i]])
+
+    ind_s, org_s, unit_s = show(c_ind, u_ind), show(c_org, u_org), show(c_unit, u_unit)
+    per_s, gen_s, sta_s = show(c_per, u_per), show(c_gen, u_gen), show(c_sta, u_sta)
     checks: list[tuple[str, np.ndarray, Callable[[int], str]]] = [
         (
             "indicator",
-            ~ind.str.match(_CODE).to_numpy(dtype=bool),
+            _where(c_ind, ~_matches(u_ind, _CODE_RE)),
             lambda i: (
-                f"indicator id {ind.iat[i]!r} is empty or has characters other "
+                f"indicator id {ind_s(i)} is empty or has characters other "
                 "than letters, digits, '_', '.', '-'"
             ),
         ),
         (
             "org_code",
-            no_owner | ((org != "") & ~org.str.match(_CODE)).to_numpy(dtype=bool),
+            (org_empty & unit_empty) | bad_org,
             lambda i: (
-                f"organisation code {org.iat[i]!r} is missing or malformed "
+                f"organisation code {org_s(i)} is missing or malformed "
                 "(give a municipality code such as 0180, or a unit code)"
             ),
         ),
         (
             "unit_code",
-            ((unit != "") & ~unit.str.match(_CODE)).to_numpy(dtype=bool),
-            lambda i: f"unit code {unit.iat[i]!r} is malformed",
+            _where(c_unit, (u_unit != "") & ~_matches(u_unit, _CODE_RE)),
+            lambda i: f"unit code {unit_s(i)} is malformed",
         ),
         (
             "period",
-            bad_period,
-            lambda i: f"period {period.iat[i]!r} is not YYYY or YYYY-MM (1900-2100)",
+            _where(c_per, u_bad_period),
+            lambda i: f"period {per_s(i)} is not YYYY or YYYY-MM (1900-2100)",
         ),
         (
             "gender",
-            ~gender.isin(GENDERS).to_numpy(),
-            lambda i: (
-                f"gender {gender.iat[i]!r} is not one of T (total), K (women), M (men)"
-            ),
+            _where(c_gen, ~np.isin(u_gen, GENDERS)),
+            lambda i: f"gender {gen_s(i)} is not one of T (total), K (women), M (men)",
         ),
         (
             "value",
@@ -207,11 +244,15 @@ def normalise_observations(
         ),
         (
             "status",
-            (
-                (status.str.len() > _STATUS_MAX) | status.str.contains(_STATUS_BAD)
-            ).to_numpy(dtype=bool),
+            _where(
+                c_sta,
+                np.array(
+                    [len(u) > _STATUS_MAX or bool(_STATUS_RE.search(u)) for u in u_sta],
+                    dtype=bool,
+                ),
+            ),
             lambda i: (
-                f"status {status.iat[i]!r} is longer than {_STATUS_MAX} "
+                f"status {sta_s(i)} is longer than {_STATUS_MAX} "
                 "characters or has control characters, quotes or backslashes"
             ),
         ),
@@ -219,16 +260,16 @@ def normalise_observations(
     _check(checks, df, file)
     out = pd.DataFrame(
         {
-            "indicator": ind,
-            "org_code": org,
-            "unit_code": unit,
-            "period": period,
-            "year": year.astype(np.int64),
-            "month": month.astype(np.int64),
-            "gender": gender,
+            "indicator": u_ind[c_ind],
+            "org_code": u_org[c_org],
+            "unit_code": u_unit[c_unit],
+            "period": u_per[c_per],
+            "year": u_year[c_per],
+            "month": u_month[c_per],
+            "gender": u_gen[c_gen],
             "value": value,
             "count": count,
-            "status": status,
+            "status": u_sta[c_sta],
         }
     )
     for col in df.columns:

@@ -22,6 +22,7 @@ __all__ = [
     "CSV_ALIASES",
     "decode_text",
     "guess_format",
+    "kolada_entries_frame",
     "read_csv_observations",
     "read_kolada_json",
     "read_observations",
@@ -200,7 +201,14 @@ def read_kolada_json(data: bytes, *, file: str | None = None) -> pd.DataFrame:
             file=file,
             row=f"line {exc.lineno}, column {exc.colno}",
         ) from exc
-    entries = _entries(doc, file)
+    return kolada_entries_frame(_entries(doc, file), file=file)
+
+
+def kolada_entries_frame(
+    entries: list[Any], *, file: str | None = None
+) -> pd.DataFrame:
+    """Flatten Kolada data entries (``{"kpi", "municipality"|"ou", "period", "values"}``)
+    into the raw observation table, with ``_e``/``_v`` locating each row."""
     try:
         rows = [
             (
@@ -218,9 +226,9 @@ def read_kolada_json(data: bytes, *, file: str | None = None) -> pd.DataFrame:
             for e, entry in enumerate(entries)
             for v, item in enumerate(entry["values"])
         ]
-    except (KeyError, TypeError, AttributeError):
-        _flatten_checked(entries, file)
-        raise  # pragma: no cover - the checked pass always raises first
+    except (KeyError, TypeError, AttributeError) as exc:
+        _flatten_checked(entries, file)  # names the first bad path
+        raise DataError("malformed Kolada data entry", file=file) from exc
     cols = ["_e", "_v", "indicator", "org_code", "unit_code", "period", "gender"]
     # nested objects where scalars belong are caught by normalise_observations
     return pd.DataFrame.from_records(rows, columns=[*cols, "value", "count", "status"])

@@ -32,6 +32,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(
+        "PRAGMA cache_size=-65536"
+    )  # 64 MiB: bulk imports keep indexes in memory
     cur.close()
 
 
