@@ -31,6 +31,8 @@ _MODULES = [
     "tillit.cli.estimate_did",
     "tillit.cli.estimate_synth",
     "tillit.cli.estimate_misc",
+    "tillit.cli.registry",
+    "tillit.cli.audit",
 ]
 
 

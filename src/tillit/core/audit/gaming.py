@@ -121,10 +121,10 @@ def bunching(
     *,
     direction: str = "above",
     bin_width: float | None = None,
-    bins_each_side: int = 20,
+    bins_each_side: int = 10,
     window_below: int = 1,
     window_above: int = 1,
-    degree: int = 5,
+    degree: int = 4,
 ) -> dict[str, float | np.ndarray]:
     """Excess mass at a target threshold (see module docstring).
 

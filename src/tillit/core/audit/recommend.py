@@ -143,6 +143,7 @@ def recommend(
         "keep",
     )
     t["action"] = action
+    t.loc[t["action"] != "slim", "keep_instead"] = ""
     t["evidence"] = [_evidence(r) for _, r in t.iterrows()]
     cand = t["action"].isin(["drop", "slim"])
     t["rank"] = np.nan
