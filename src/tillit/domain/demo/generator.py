@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tillit.core.errors import DataError
-from tillit.domain.demo.pilots import assign_pilots, pilot_document
+from tillit.domain.demo.pilots import Assignment, assign_pilots, pilot_document
 from tillit.domain.demo.planting import (
     PLANTED,
     Effects,
@@ -38,7 +38,13 @@ from tillit.domain.demo.planting import (
 from tillit.domain.geography import municipalities
 from tillit.domain.records import Indicator, Organisation, Unit
 
-__all__ = ["PLANTED", "DemoWorkspace", "generate_demo", "load_params"]
+__all__ = [
+    "PLANTED",
+    "DemoWorkspace",
+    "demo_pilots",
+    "generate_demo",
+    "load_params",
+]
 
 UNIT_NAMES = (
     "Norr",
@@ -275,7 +281,7 @@ def _check_args(
 ) -> None:
     if not 2 <= n_years <= 200:
         raise DataError("n_years must be between 2 and 200", field="n_years")
-    if not first_year >= 1900 and first_year + n_years - 1 <= 2100:
+    if first_year < 1900 or first_year + n_years - 1 > 2100:
         raise DataError("years must lie within 1900-2100", field="first_year")
     if not (np.isfinite(scale) and 0 < scale <= 1000):
         raise DataError("scale must be a positive number up to 1000", field="scale")
@@ -284,6 +290,52 @@ def _check_args(
             "units_per_municipality must be a pair (lo, hi)",
             field="units_per_municipality",
         )
+
+
+def _skeleton(
+    params: dict[str, Any],
+    seed: int,
+    first_year: int,
+    per: tuple[int, int],
+    scale: float,
+) -> tuple[
+    dict[str, np.random.Generator],
+    pd.DataFrame,
+    pd.DataFrame,
+    dict[str, np.ndarray],
+    list[Assignment],
+]:
+    """Streams, organisations, units, municipality effects and pilot assignment."""
+    rng = _streams(seed)
+    orgs = _organisations(scale)
+    units = _units(rng["units"], orgs, per)
+    corr_ids = params["correlation"]["ids"]
+    z = (
+        rng["between"].standard_normal((len(orgs), len(corr_ids)))
+        @ _factor(params["correlation"]["matrix"]).T
+    )
+    zmap = {k: z[:, n] for n, k in enumerate(corr_ids)}
+    assignments = assign_pilots(rng["pilots"], orgs, units, zmap["U21200"], first_year)
+    return rng, orgs, units, zmap, assignments
+
+
+def demo_pilots(
+    seed: int = 2016,
+    *,
+    first_year: int = 2005,
+    units_per_municipality: tuple[int, int] = (1, 4),
+    scale: float = 1.0,
+) -> list[dict[str, Any]]:
+    """The planted pilots of :func:`generate_demo` with the same arguments, cheaply.
+
+    Identical to ``generate_demo(...).pilots`` (the pilots depend only on the seed, the
+    first year, the units and the scale; not on ``n_years``).
+    """
+    _check_args(2, first_year, units_per_municipality, scale)
+    _, _, units, _, assignments = _skeleton(
+        load_params(), seed, first_year, units_per_municipality, scale
+    )
+    return [pilot_document(a, units) for a in assignments]
 
 
 def generate_demo(
@@ -311,20 +363,13 @@ def generate_demo(
     """
     _check_args(n_years, first_year, units_per_municipality, scale)
     params = load_params()
-    rng = _streams(seed)
+    rng, orgs, units, zmap, assignments = _skeleton(
+        params, seed, first_year, units_per_municipality, scale
+    )
     years = np.arange(first_year, first_year + n_years)
     periods = years.astype(str)
-    orgs = _organisations(scale)
-    units = _units(rng["units"], orgs, units_per_municipality)
     inds = params["indicators"]
     by_id = {i["id"]: i for i in inds}
-    corr_ids = params["correlation"]["ids"]
-    z = (
-        rng["between"].standard_normal((len(orgs), len(corr_ids)))
-        @ _factor(params["correlation"]["matrix"]).T
-    )
-    zmap = {k: z[:, n] for n, k in enumerate(corr_ids)}
-    assignments = assign_pilots(rng["pilots"], orgs, units, zmap["U21200"], first_year)
     fx = plant_pilots(assignments, orgs, units, years)
     groups = orgs["skr_group"].to_numpy()
     base: dict[str, np.ndarray] = {}
