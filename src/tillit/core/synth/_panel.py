@@ -1,0 +1,157 @@
+"""Long panel to the wide outcome matrix that synthetic control and SDID need.
+
+Both estimators need a balanced panel: every unit observed in every period, no missing
+outcome.  The checks here name the unit, period and column at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tillit.core.errors import DataError, EstimationError
+
+__all__ = ["WidePanel", "resolve_starts", "to_wide"]
+
+
+@dataclass(frozen=True, eq=False)
+class WidePanel:
+    """A balanced panel as a matrix.
+
+    Attributes
+    ----------
+    Y
+        Outcomes ``(N, T)``, rows in ``units`` order, columns in ``times`` order.
+    units
+        Unit labels (as in the data).
+    times
+        Sorted periods.
+    """
+
+    Y: np.ndarray
+    units: tuple[Hashable, ...]
+    times: np.ndarray
+
+    def index_of(self, label: Hashable) -> int:
+        """Row of a unit label; strings match numeric labels by their text."""
+        for i, u in enumerate(self.units):
+            if u == label or str(u) == str(label):
+                return i
+        shown = ", ".join(map(str, self.units[:12]))
+        more = " ..." if len(self.units) > 12 else ""
+        raise DataError(f"unknown treated unit '{label}'; units are {shown}{more}")
+
+
+def to_wide(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    extra: Sequence[str] = (),
+) -> WidePanel:
+    """Pivot a long panel into a balanced outcome matrix.
+
+    Raises
+    ------
+    DataError
+        A column is missing, the outcome is not numeric or missing, a unit-period
+        appears twice, or the panel is unbalanced.
+    """
+    for col in (outcome, unit, time, *extra):
+        if col not in data.columns:
+            raise DataError(
+                f"missing column '{col}'; the data has {', '.join(map(str, data.columns))}",
+                field=col,
+            )
+    df = data[[unit, time, outcome]]
+    y = pd.to_numeric(df[outcome], errors="coerce")
+    bad = y.isna() | ~np.isfinite(y.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"outcome is missing or not a number for unit '{df[unit].iloc[i]}' in period "
+            f"{df[time].iloc[i]} (synthetic control needs a complete panel)",
+            row=i + 1,
+            field=outcome,
+        )
+    dup = df.duplicated([unit, time])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise DataError(
+            f"unit '{df[unit].iloc[i]}' appears twice in period {df[time].iloc[i]}",
+            row=i + 1,
+            field=time,
+        )
+    wide = pd.DataFrame({"u": df[unit], "t": df[time], "y": y}).pivot(
+        index="u", columns="t", values="y"
+    )
+    wide = wide.sort_index(axis=1)
+    if wide.isna().any().any():
+        r, c = np.argwhere(wide.isna().to_numpy())[0]
+        raise DataError(
+            f"unbalanced panel: unit '{wide.index[r]}' has no row for period "
+            f"{wide.columns[c]} (synthetic control and SDID need every unit in every period)",
+            field=time,
+        )
+    return WidePanel(
+        Y=wide.to_numpy(dtype=float),
+        units=tuple(wide.index),
+        times=np.asarray(wide.columns),
+    )
+
+
+def resolve_starts(
+    panel: WidePanel,
+    treated_units: Sequence[Hashable],
+    treatment_start: float | Mapping[Hashable, float],
+    *,
+    min_pre: int = 1,
+) -> dict[int, int]:
+    """Map each treated unit's row to the column of its first treated period.
+
+    Parameters
+    ----------
+    treated_units
+        Labels of the treated units (at least one).
+    treatment_start
+        One first treated period for all, or one per treated unit (staggered).
+    min_pre
+        Least number of untreated periods needed before each start.
+    """
+    if not treated_units:
+        raise DataError("name at least one treated unit (--treated-unit)")
+    rows: dict[int, int] = {}
+    times = panel.times
+    for label in treated_units:
+        row = panel.index_of(label)
+        if isinstance(treatment_start, Mapping):
+            start = _lookup(treatment_start, label)
+        else:
+            start = treatment_start
+        if start is None:
+            raise DataError(f"no treatment start given for treated unit '{label}'")
+        col = int(np.searchsorted(times.astype(float), float(start), side="left"))
+        if col >= len(times):
+            raise DataError(
+                f"treatment start {start} is after the last period {times[-1]} in the data"
+            )
+        if col < min_pre:
+            raise DataError(
+                f"treatment start {start} leaves {col} pre-treatment period(s); "
+                f"need at least {min_pre} (the data starts in {times[0]})"
+            )
+        rows[row] = col
+    if len(rows) >= len(panel.units):
+        raise EstimationError("every unit is treated: no donor units remain")
+    return rows
+
+
+def _lookup(mapping: Mapping[Hashable, float], label: Hashable) -> float | None:
+    for k, v in mapping.items():
+        if k == label or str(k) == str(label):
+            return v
+    return None
