@@ -31,6 +31,7 @@ __all__ = [
     "geography_peer_groups",
     "import_kpi_metadata",
     "import_municipality_groups",
+    "organisation_codes",
     "seed_geography",
     "upsert_indicators",
     "upsert_indicators_conn",
@@ -148,7 +149,10 @@ def upsert_units(engine: Engine, rows: Iterable[Unit]) -> int:
 
 
 def _write_groups(
-    conn: Connection, groups: Mapping[str, tuple[str, str, list[str]]]
+    conn: Connection,
+    groups: Mapping[str, tuple[str, str, list[str]]],
+    *,
+    keep_titles: bool = False,
 ) -> int:
     codes = {c for _t, _k, members in groups.values() for c in members}
     ids = _org_ids(conn, codes)
@@ -159,6 +163,9 @@ def _write_groups(
             field="member",
         )
     rows = [{"id": g, "title": t, "kind": k} for g, (t, k, _m) in groups.items()]
+    if keep_titles:  # only add groups that are missing; leave stored titles alone
+        stored = set(conn.execute(select(peer_groups.c.id)).scalars())
+        rows = [r for r in rows if r["id"] not in stored]
     written = _upsert_keys(conn, peer_groups, "id", rows, ("title", "kind"))
     wanted = {(g, ids[c]) for g, (_t, _k, members) in groups.items() for c in members}
     current = set(
@@ -236,7 +243,8 @@ def seed_geography(engine: Engine) -> None:
     ]
     with write_transaction(engine) as conn:
         _upsert(conn, organisations, "code", rows, _ORG_FIELDS)
-        _write_groups(conn, geography_peer_groups(geo))
+        # Kolada's own titles for the SKR groups (tillit kolada metadata) are kept
+        _write_groups(conn, geography_peer_groups(geo), keep_titles=True)
 
 
 def import_kpi_metadata(engine: Engine, data: bytes, filename: str = "") -> int:
@@ -249,3 +257,9 @@ def import_municipality_groups(engine: Engine, data: bytes, filename: str = "") 
     ``kolada``); returns the number of groups created or changed."""
     groups = read_municipality_groups(data, file=filename or None)
     return upsert_peer_groups(engine, groups)
+
+
+def organisation_codes(engine: Engine) -> list[str]:
+    """Codes of all stored organisations, sorted."""
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(organisations.c.code)).scalars())

@@ -8,9 +8,11 @@ such as ``values[3].values[0]``) and field. See docs/import.md for the formats.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -95,6 +97,20 @@ def _csv_error(exc: Exception, file: str | None) -> DataError:
     return DataError(f"not a readable CSV: {msg}", file=file, row=row)
 
 
+def _ragged(text: str, sep: str, file: str | None) -> DataError:
+    """The first data row with more fields than the header."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows))
+    for n, row in enumerate(rows, start=1):
+        if len(row) > width:
+            return DataError(
+                f"not a readable CSV: {len(row)} fields where the header has {width}",
+                file=file,
+                row=n,
+            )
+    return DataError("not a readable CSV: rows longer than the header", file=file)
+
+
 def read_csv_observations(data: bytes, *, file: str | None = None) -> pd.DataFrame:
     """Read the long CSV format.
 
@@ -111,15 +127,20 @@ def read_csv_observations(data: bytes, *, file: str | None = None) -> pd.DataFra
     header = text.split("\n", 1)[0]
     sep = ";" if header.count(";") > header.count(",") else ","
     try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                index_col=False,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
+    except pd.errors.ParserWarning as exc:
+        raise _ragged(text, sep, file) from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise _csv_error(exc, file) from exc
     rename: dict[str, str] = {}

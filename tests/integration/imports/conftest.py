@@ -1,0 +1,60 @@
+"""A fresh, seeded database per test module, on SQLite and on PostgreSQL.
+
+The PostgreSQL variant creates its own database (``tillit_<random>``) on the server at
+TILLIT_TEST_PG_URL and drops it afterwards, because other tests share that server.
+(tests/integration/store/conftest.py holds the same fixture for the store tests.)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from tillit.services.catalog import seed_geography
+from tillit.store.db import make_engine, upgrade
+
+
+def _pg_database(url: str) -> Iterator[str]:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"tillit_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A migrated database with the geography seeded."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "tillit.db"
+        eng = make_engine(f"sqlite:///{path}")
+        upgrade(eng)
+        seed_geography(eng)
+        yield eng
+        eng.dispose()
+        return
+    gen = _pg_database(request.getfixturevalue("pg_url"))
+    url = next(gen)
+    eng = make_engine(url)
+    try:
+        upgrade(eng)
+        seed_geography(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        gen.close()
