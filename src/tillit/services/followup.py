@@ -283,32 +283,48 @@ def _values(
     genders: tuple[str, ...] = ("T",),
     years: tuple[int, int] = (1900, 2100),
 ) -> pd.DataFrame:
-    """Long frame ``indicator, org, year, gender, value`` of yearly organisation values."""
-    stmt = (
-        select(
-            observations.c.indicator_id.label("indicator"),
-            organisations.c.code.label("org"),
+    """Long frame ``indicator, org, year, gender, value`` of yearly organisation values.
+
+    Filters on organisation ids (not codes) so that the natural-key index
+    (indicator, organisation, unit, period, gender) serves the query.
+    """
+    with engine.connect() as conn:
+        code_of: dict[int, str] = dict(
+            conn.execute(select(organisations.c.id, organisations.c.code))
+        )
+        stmt = select(
+            observations.c.indicator_id,
+            observations.c.organisation_id,
             observations.c.year,
             observations.c.gender,
             observations.c.value,
-        )
-        .join(organisations, observations.c.organisation_id == organisations.c.id)
-        .where(
+        ).where(
             observations.c.indicator_id.in_(indicator_ids),
             observations.c.unit_id == 0,
             observations.c.month == 0,
             observations.c.gender.in_(genders),
             observations.c.year.between(*years),
         )
-    )
-    if codes is not None:
-        stmt = stmt.where(organisations.c.code.in_(codes))
-    with engine.connect() as conn:
+        if years[1] - years[0] <= 30:  # lets the natural-key index seek on period
+            periods = [str(y) for y in range(years[0], years[1] + 1)]
+            stmt = stmt.where(observations.c.period.in_(periods))
+        if codes is not None:
+            wanted = set(codes)
+            ids = [i for i, c in code_of.items() if c in wanted]
+            stmt = stmt.where(observations.c.organisation_id.in_(ids))
         rows = conn.execute(stmt).all()
-    df = pd.DataFrame(rows, columns=["indicator", "org", "year", "gender", "value"])
-    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
-    df["year"] = df["year"].astype(int)
-    return df
+    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return pd.DataFrame(
+        {
+            "indicator": pd.Series(cols[0], dtype=object),
+            "org": pd.Series(cols[1], dtype=object).map(code_of),
+            "year": np.asarray(cols[2], dtype=np.int64),
+            "gender": pd.Series(cols[3], dtype=object),
+            "value": pd.to_numeric(pd.Series(cols[4], dtype=object), errors="coerce")
+            .astype(float)
+            .to_numpy(),
+        }
+    )
 
 
 def indicator_years(engine: Engine, indicator_id: str) -> list[int]:
@@ -456,26 +472,29 @@ def profile(
     peer_df = _values(
         engine, list(latest.index), peer_set.codes, ("T",), (min(yrs), max(yrs))
     )
-    want = set(zip(latest.index, latest["year"], strict=True))
-    keep = [k in want for k in zip(peer_df["indicator"], peer_df["year"], strict=True)]
-    peer_df = peer_df[np.asarray(keep, dtype=bool)]
-    rows = []
-    for ind_id, grp in peer_df.groupby("indicator"):
-        r = rank_within_peers(
-            grp, higher_is_better=meta.loc[ind_id, "higher_is_better"]
-        )
-        r = r[r["org"] == code]
-        if not r.empty:
-            rows.append(
-                (ind_id, r.iloc[0]["rank"], r.iloc[0]["n"], r.iloc[0]["percentile"])
-            )
-    pos = pd.DataFrame(
-        rows, columns=["indicator", "rank", "n", "percentile"]
-    ).set_index("indicator")
-    spark = own.groupby("indicator").apply(
-        lambda g: list(zip(g["year"].tail(10), g["value"].tail(10), strict=True)),
-        include_groups=False,
+    key = latest["year"]
+    peer_df = peer_df[
+        peer_df["year"].to_numpy() == peer_df["indicator"].map(key).to_numpy()
+    ]
+    # rank every indicator at once: one group per indicator, values flipped where lower
+    # is better so that one direction serves all
+    flip = peer_df["indicator"].map(meta["higher_is_better"]).eq(False).to_numpy()
+    ranked = rank_within_peers(
+        pd.DataFrame(
+            {
+                "org": peer_df["org"].to_numpy(),
+                "year": peer_df["indicator"].to_numpy(),
+                "value": np.where(flip, -peer_df["value"], peer_df["value"]),
+            }
+        ),
+        higher_is_better=True,
     )
+    pos = ranked[ranked["org"] == code].set_index("year")[["rank", "n", "percentile"]]
+    tail = own.groupby("indicator").tail(10)
+    spark = {
+        k: list(zip(g["year"], g["value"], strict=True))
+        for k, g in tail.groupby("indicator")
+    }
     out = pd.DataFrame(
         {
             "indicator": latest.index,
@@ -489,7 +508,7 @@ def profile(
         }
     ).set_index("indicator")
     out = out.join(pos).join(tr[["slope", "se", "direction"]])
-    out["spark"] = spark.reindex(out.index)
+    out["spark"] = [spark.get(k, []) for k in out.index]
     out["position"] = [
         position_label(p, higher_is_better=h, lang=lang)
         for p, h in zip(out["percentile"], out["higher_is_better"], strict=True)

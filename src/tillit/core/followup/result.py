@@ -37,7 +37,10 @@ class FollowUp:
         have = self.table.dropna(subset=["value"])
         if have.empty:
             return {}
-        return jsonable(have.iloc[-1].to_dict())  # type: ignore[no-any-return]
+        row: dict[str, Any] = jsonable(have.iloc[-1].to_dict())
+        row["year"] = int(row["year"])
+        row["n"] = int(row["n"])
+        return row
 
     def label(self, lang: str = "sv") -> str:
         """Position in the latest year, in words."""
