@@ -81,9 +81,16 @@ def _numeric(df: pd.DataFrame, col: str) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
         raise DataError(
-            f"value {df[col].iloc[row - 1]!r} is not a number", row=row, field=col
+            f"value {_show(df[col].iloc[row - 1])!r} is not a number",
+            row=row,
+            field=col,
         )
     return s.astype(float)
+
+
+def _show(v: object) -> str:
+    """A value as a user would write it (no numpy repr)."""
+    return str(v.item() if isinstance(v, np.generic) else v)
 
 
 def _check_columns(df: pd.DataFrame, cols: list[str]) -> None:
@@ -109,7 +116,7 @@ def _cohorts(
         bad = int(np.flatnonzero(lo != hi)[0])
         uid = df[unit].iloc[int(np.flatnonzero(codes == bad)[0])]
         raise DataError(
-            f"unit {uid!r} has two cohorts ({lo[bad]:g} and {hi[bad]:g}); the cohort "
+            f"unit {_show(uid)} has two cohorts ({lo[bad]:g} and {hi[bad]:g}); the cohort "
             "(first treated period) must be the same in every row of a unit",
             field=cohort,
         )
@@ -171,7 +178,7 @@ def build_panel(
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0]) + 1
         raise DataError(
-            f"unit {df[unit].iloc[row - 1]!r} has two rows for period "
+            f"unit {_show(df[unit].iloc[row - 1])} has two rows for period "
             f"{t_all.iloc[row - 1]:g}",
             row=row,
             field=time,
