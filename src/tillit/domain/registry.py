@@ -156,7 +156,7 @@ def verify_chain(entries: Iterable[Mapping[str, Any]]) -> ChainReport:
         if (
             kind not in KINDS
             or v != expected
-            or (kind == "registration") != (expected == 1)
+            or (kind == "registration") != (str(pid) not in versions)
         ):
             return bad(
                 e, f"entry {n}: pilot {pid} has an unexpected {kind} version {v}"
