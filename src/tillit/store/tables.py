@@ -208,4 +208,4 @@ users = Table(
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
     CheckConstraint("role in ('admin','member','researcher')", name="role"),
 )
-from tillit.store.pilots_tables import *  # noqa: E402,F401,F403  (network and pilot registry, #5)
+from tillit.store.pilots_tables import *  # noqa: E402, F403  (network and pilot registry, #5)
