@@ -32,9 +32,10 @@ __all__ = ["demo_filename", "demo_pilots", "load_demo", "write_demo_pilots"]
 Progress = Callable[[int, int], None]
 
 
-def demo_filename(seed: int = 2016, scale: float = 1.0) -> str:
+def demo_filename(seed: int = 2016, scale: float = 1.0, n_years: int = 20) -> str:
     """The import-batch filename that identifies a loaded demo workspace."""
     suffix = "" if scale == 1.0 else f"-scale-{scale:g}"
+    suffix += "" if n_years == 20 else f"-years-{n_years}"
     return f"demo-workspace-seed-{seed}{suffix}"
 
 
@@ -102,6 +103,7 @@ def load_demo(
     scale: float = 1.0,
     progress: Progress | None = None,
     pilots_path: Path | None = None,
+    n_years: int = 20,
 ) -> dict[str, Any]:
     """Generate the demo workspace and load it, unless this demo batch is already there.
 
@@ -115,6 +117,8 @@ def load_demo(
         Called as ``progress(done, total)`` while observations are written.
     pilots_path
         If given, the planted pilots are also written there as JSON.
+    n_years
+        Years from 2005 (default 20: 2005-2024); fewer make small test workspaces.
 
     Returns
     -------
@@ -124,7 +128,7 @@ def load_demo(
         ``pilots`` (ids) and ``seconds``.
     """
     t0 = time.perf_counter()
-    filename = demo_filename(seed, scale)
+    filename = demo_filename(seed, scale, n_years)
     if pilots_path is not None:
         write_demo_pilots(pilots_path, seed, scale)
     existing = _loaded_batch(engine, filename)
@@ -136,7 +140,7 @@ def load_demo(
             "pilots": [p["id"] for p in demo_pilots(seed, scale)],
             "seconds": time.perf_counter() - t0,
         }
-    ws = generate_demo(seed, scale=scale)
+    ws = generate_demo(seed, scale=scale, n_years=n_years)
     catalog.seed_geography(engine)
     _upsert_demo_organisations(engine, ws.organisations)
     catalog.upsert_indicators(engine, ws.indicators)
