@@ -37,6 +37,9 @@ def _prepare(demo: bool) -> tuple[Any, list[tuple[str, str, str, str | None]]]:
             state = "already loaded" if info.get("skipped") else "loaded"
             click.echo(f"demo workspace {state} ({info.get('seconds', 0):.1f} s)")
         accounts = ensure_demo_users(engine)
+        from tillit.services.pilots import load_demo_pilots  # demo pilots (#5)
+
+        load_demo_pilots(engine)
     engine.dispose()
     return settings, accounts
 

@@ -96,6 +96,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     app.include_router(api_router)
     app.include_router(pages_router)
+    from tillit.web.api.pilots import router as pilots_api  # network and pilots (#5)
+    from tillit.web.pages.network import router as network_pages
+    from tillit.web.pages.pilots import router as pilots_pages
+
+    app.include_router(pilots_api)
+    app.include_router(network_pages)
+    app.include_router(pilots_pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
         SessionMiddleware,
