@@ -56,7 +56,8 @@ def ar_mean_factor(rho: float, n: np.ndarray) -> np.ndarray:
     kmax = int(n.max()) if n.size else 1
     k = np.arange(1, kmax)
     w = np.clip(1.0 - k[None, :] / n[:, None], 0.0, None)
-    return 1.0 + 2.0 * (w * rho ** k[None, :]).sum(axis=1)
+    out: np.ndarray = 1.0 + 2.0 * (w * rho ** k[None, :]).sum(axis=1)
+    return out
 
 
 def _trend(year_means: pd.Series, ref_year: int) -> tuple[float, float]:
@@ -118,7 +119,7 @@ def panel_moments(
     var_b_raw = float(b.var(ddof=1))
     var_b = max(var_b_raw - float(np.mean(var_w * f / t_i)), 0.05 * var_b_raw)
     return PanelMoments(
-        year_means={int(k): float(v) for k, v in year_means.items()},
+        year_means={int(str(k)): float(v) for k, v in year_means.items()},
         level=level,
         trend=trend,
         ref_year=ref_year,
@@ -167,7 +168,7 @@ def nearest_correlation(c: np.ndarray, floor: float = 1e-2) -> np.ndarray:
     vals, vecs = np.linalg.eigh(c)
     fixed = (vecs * np.clip(vals, floor, None)) @ vecs.T
     d = np.sqrt(np.diag(fixed))
-    out = fixed / np.outer(d, d)
+    out: np.ndarray = fixed / np.outer(d, d)
     np.fill_diagonal(out, 1.0)
     return out
 
@@ -183,8 +184,11 @@ def disattenuated_correlation(
     frame = pd.DataFrame(effects)
     c = frame.corr(min_periods=min_periods)
     rel = np.sqrt(np.array([max(reliability[k], 1e-3) for k in c.columns]))
-    out = c / np.outer(rel, rel)
-    out = out.clip(-0.98, 0.98)
+    out = pd.DataFrame(
+        np.clip(c.to_numpy() / np.outer(rel, rel), -0.98, 0.98),
+        index=c.index,
+        columns=c.columns,
+    )
     for k in c.columns:
         out.loc[k, k] = 1.0
     return out

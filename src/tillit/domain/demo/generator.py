@@ -107,18 +107,27 @@ class DemoWorkspace:
 
     def organisation_records(self) -> list[Organisation]:
         """Organisations as domain records (flagged ``is_demo``)."""
+        o = self.organisations
         return [
-            Organisation(
-                r.code, r.name, r.kind, r.county_code, r.skr_group, is_demo=True
+            Organisation(str(c), str(n), str(k), str(cc), str(g), is_demo=True)
+            for c, n, k, cc, g in zip(
+                o["code"],
+                o["name"],
+                o["kind"],
+                o["county_code"],
+                o["skr_group"],
+                strict=True,
             )
-            for r in self.organisations.itertuples(index=False)
         ]
 
     def unit_records(self) -> list[Unit]:
         """Units as domain records."""
+        u = self.units
         return [
-            Unit(r.code, r.name, r.org_code, r.kind)
-            for r in self.units.itertuples(index=False)
+            Unit(str(c), str(n), str(o), str(k))
+            for c, n, o, k in zip(
+                u["code"], u["name"], u["org_code"], u["kind"], strict=True
+            )
         ]
 
 
@@ -178,7 +187,8 @@ def _ar1(
 def _factor(matrix: list[list[float]]) -> np.ndarray:
     """A square root of the correlation matrix (eigenvalues clipped at zero)."""
     vals, vecs = np.linalg.eigh(np.asarray(matrix, dtype=float))
-    return vecs * np.sqrt(np.clip(vals, 0.0, None))
+    out: np.ndarray = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    return out
 
 
 def _back(x: np.ndarray, transform: str) -> np.ndarray:
@@ -205,7 +215,8 @@ def _municipal_x(
     """Model-scale total (T) values, organisations x years, before planted effects."""
     g = np.array([ind["group_effects"].get(k, 0.0) for k in groups])
     base = national_path(ind, years)[None, :] + (g + ind["between_sd"] * z)[:, None]
-    return base + _ar1(rng, base.shape, ind["within_sd"], ind["ar1"])
+    out: np.ndarray = base + _ar1(rng, base.shape, ind["within_sd"], ind["ar1"])
+    return out
 
 
 def _genders(

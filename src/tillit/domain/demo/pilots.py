@@ -229,7 +229,7 @@ def _p3_targets(
     """Randomise half of the units (at least one) in ~30 eligible municipalities."""
     counts = units.groupby("org_code", sort=False).size()
     eligible = np.array(
-        sorted(c for c, k in counts.items() if k >= 2 and c not in exclude)
+        sorted(str(c) for c, k in counts.items() if k >= 2 and c not in exclude)
     )
     n3 = min(max(2, round(30 * n_orgs / 290)), len(eligible))
     part = np.sort(rng.choice(eligible, size=n3, replace=False)) if n3 else eligible[:0]
@@ -249,13 +249,13 @@ def pilot_document(a: Assignment, all_units: pd.DataFrame) -> dict[str, Any]:
     doc["start_years"] = sorted({int(y) for y in t["start_year"]})
     doc["treated"] = [
         {
-            "org_code": r.org_code,
-            "unit_code": r.unit_code,
-            "start_year": int(r.start_year),
-            "preconditions": {p: float(getattr(r, p)) for p in PRECONDITIONS},
-            "effect_multiplier": float(r.multiplier),
+            "org_code": str(r["org_code"]),
+            "unit_code": str(r["unit_code"]),
+            "start_year": int(r["start_year"]),
+            "preconditions": {p: float(r[p]) for p in PRECONDITIONS},
+            "effect_multiplier": float(r["multiplier"]),
         }
-        for r in t.itertuples(index=False)
+        for r in t.to_dict("records")
     ]
     if (t["unit_code"] != "").any():
         orgs = sorted(set(t["org_code"]))

@@ -51,12 +51,16 @@ def national_path(ind: dict[str, Any], years: np.ndarray) -> np.ndarray:
     """Observed national path inside the real years, linear trend outside."""
     ym = ind["year_means"]
     if not ym:
-        return ind["level"] + ind["trend"] * (years - ind["ref_year"])
+        line: np.ndarray = ind["level"] + ind["trend"] * (years - ind["ref_year"])
+        return line
     yx = np.array(sorted(int(y) for y in ym))
     yv = np.array([ym[str(y)] for y in yx])
     path = np.interp(years, yx, yv)
     path = np.where(years < yx[0], yv[0] + ind["trend"] * (years - yx[0]), path)
-    return np.where(years > yx[-1], yv[-1] + ind["trend"] * (years - yx[-1]), path)
+    out: np.ndarray = np.where(
+        years > yx[-1], yv[-1] + ind["trend"] * (years - yx[-1]), path
+    )
+    return out
 
 
 @dataclass
