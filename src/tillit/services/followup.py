@@ -290,7 +290,7 @@ def _values(
     """
     with engine.connect() as conn:
         code_of: dict[int, str] = dict(
-            conn.execute(select(organisations.c.id, organisations.c.code))
+            conn.execute(select(organisations.c.id, organisations.c.code)).all()
         )
         stmt = select(
             observations.c.indicator_id,
