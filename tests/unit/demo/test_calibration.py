@@ -139,6 +139,7 @@ def test_estimator_recovers_known_panel() -> None:
     assert np.linalg.eigvalsh(nearest_correlation(bad)).min() > 0
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_params_reproduce_from_real_data(shared_data) -> None:
     """params.json is what validation/calibrate_demo.py derives from the real panel."""
