@@ -288,16 +288,16 @@ def _write(
     sha = content_sha256(obs)
     frame = pd.DataFrame(
         {
-            "indicator_id": obs["indicator"].to_numpy(),
+            "indicator_id": obs["indicator"],
             "organisation_id": org_id,
             "unit_id": unit_id,
-            "period": obs["period"].to_numpy(),
-            "year": obs["year"].to_numpy(),
-            "month": obs["month"].to_numpy(),
-            "gender": obs["gender"].to_numpy(),
-            "value": obs["value"].to_numpy(),
-            "count": obs["count"].to_numpy(),
-            "status": obs["status"].to_numpy(),
+            "period": obs["period"],
+            "year": obs["year"],
+            "month": obs["month"],
+            "gender": obs["gender"],
+            "value": obs["value"],
+            "count": obs["count"],
+            "status": obs["status"],
         }
     )
     orgs = np.unique(org_id).tolist()

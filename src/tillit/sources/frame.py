@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tillit.core.errors import DataError
 from tillit.domain.records import GENDERS
@@ -88,11 +90,35 @@ def _where(codes: np.ndarray, uniq_bad: np.ndarray) -> np.ndarray:
     return np.asarray(uniq_bad, dtype=bool)[codes]
 
 
+def _arrow_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Fast path for text columns: Arrow's C++ parser; None when it cannot decide."""
+    if not isinstance(raw.dtype, pd.StringDtype) or raw.dtype.storage != "pyarrow":
+        return None
+    arr = pa.chunked_array(pa.array(raw.array)) if len(raw) else None
+    if arr is None:
+        return None
+    text = pc.utf8_trim_whitespace(arr)
+    empty = pc.fill_null(pc.equal(text, ""), True)
+    try:
+        parsed = pc.cast(
+            pc.if_else(empty, pa.scalar(None, pa.string()), text), pa.float64()
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # some cell is not a number: the general path names it
+    vals = parsed.to_numpy(zero_copy_only=False).astype(float, copy=False)
+    nonempty = ~empty.to_numpy(zero_copy_only=False)
+    bad = (np.isnan(vals) & nonempty) | np.isinf(vals)
+    return vals, bad
+
+
 def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column into float64; returns (values, bad mask). Empty text means missing."""
     if raw.dtype.kind in "fiu":
         vals = raw.to_numpy(dtype=float)
         return vals, np.isinf(vals)
+    fast = _arrow_numbers(raw)
+    if fast is not None:
+        return fast
     codes, uniq = pd.factorize(raw, use_na_sentinel=False)
     text = pd.Series([_as_text(u) for u in uniq], dtype=object)
     parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
@@ -258,18 +284,23 @@ def normalise_observations(
         ),
     ]
     _check(checks, df, file)
+
+    def text(codes: np.ndarray, uniq: np.ndarray) -> pd.Series:
+        # object dtype on purpose: no per-row conversion to Arrow strings
+        return pd.Series(uniq[codes], dtype=object, copy=False)
+
     out = pd.DataFrame(
         {
-            "indicator": u_ind[c_ind],
-            "org_code": u_org[c_org],
-            "unit_code": u_unit[c_unit],
-            "period": u_per[c_per],
+            "indicator": text(c_ind, u_ind),
+            "org_code": text(c_org, u_org),
+            "unit_code": text(c_unit, u_unit),
+            "period": text(c_per, u_per),
             "year": u_year[c_per],
             "month": u_month[c_per],
-            "gender": u_gen[c_gen],
+            "gender": text(c_gen, u_gen),
             "value": value,
             "count": count,
-            "status": u_sta[c_sta],
+            "status": text(c_sta, u_sta),
         }
     )
     for col in df.columns:

@@ -151,9 +151,11 @@ def read_csv_observations(data: bytes, *, file: str | None = None) -> pd.DataFra
     df = df[list(rename)].rename(columns=rename)
     df["_row"] = np.arange(1, len(df) + 1)
     data_cols = [c for c in df.columns if c != "_row"]
-    blank = (df[data_cols].apply(lambda s: s.str.strip() == "")).all(axis=1)
+    blank = np.ones(len(df), dtype=bool)
+    for col in data_cols:  # a blank line gives a row of empty fields
+        blank &= (df[col] == "").to_numpy(dtype=bool)
     if blank.any():
-        df = df[~blank.to_numpy()]
+        df = df[~blank]
     if sep == ";" and "value" in df.columns:
         df["value"] = df["value"].str.replace(",", ".", regex=False)
     return df.reset_index(drop=True)

@@ -67,7 +67,7 @@ def existing_observations(
     """
     dialect = conn.dialect.name
     cur = conn.connection.cursor()
-    frames = []
+    rows: list[tuple[Any, ...]] = []
     ind = list(indicator_ids)
     orgs = list(org_ids) if org_ids is not None else None
     for k in range(0, len(ind), 500):
@@ -81,19 +81,19 @@ def existing_observations(
             sql += f" AND organisation_id IN ({_in_list(len(orgs), dialect)})"
             params += orgs
         cur.execute(sql, params)
-        rows = cur.fetchall()
-        if rows:
-            frames.append(pd.DataFrame.from_records(rows, columns=list(_EXISTING)))
+        rows += cur.fetchall()
     cur.close()
-    if not frames:
-        out = pd.DataFrame({c: pd.Series(dtype=object) for c in _EXISTING})
-    else:
-        out = pd.concat(frames, ignore_index=True)
-    for col in ("value", "count"):
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
-    for col in ("id", "organisation_id", "unit_id"):
-        out[col] = out[col].astype(np.int64)
-    return out
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(_EXISTING)
+    kinds = {"id": np.int64, "organisation_id": np.int64, "unit_id": np.int64}
+    data: dict[str, Any] = {}
+    for name, col in zip(_EXISTING, cols, strict=True):
+        if name in kinds:
+            data[name] = np.array(col, dtype=np.int64)
+        elif name in ("value", "count"):
+            data[name] = np.array(col, dtype=float)  # None -> NaN
+        else:  # object dtype: no per-row conversion to Arrow strings
+            data[name] = pd.Series(col, dtype=object)
+    return pd.DataFrame(data)
 
 
 def _nullable(arr: np.ndarray, as_int: bool = False) -> list[Any]:
