@@ -642,7 +642,9 @@ def _demo_document(p: dict[str, Any], unit_org: dict[str, str]) -> dict[str, Any
     return doc
 
 
-def load_demo_pilots(engine: Engine, seed: int = 2016) -> dict[str, Any]:
+def load_demo_pilots(
+    engine: Engine, seed: int = 2016, scale: float = 1.0
+) -> dict[str, Any]:
     """Put the demo workspace's planted pilots into the network and registry (idempotent).
 
     P1 is registered and amended (a secondary outcome added later), P2 registered and
@@ -669,7 +671,7 @@ def load_demo_pilots(engine: Engine, seed: int = 2016) -> dict[str, Any]:
         ).scalar()
     admin = Actor(role="admin", username="demo")
     made: list[str] = []
-    for p in demo_pilots(seed):
+    for p in demo_pilots(seed, scale):
         doc = _demo_document(p, unit_org)
         owner = (
             "0180"
