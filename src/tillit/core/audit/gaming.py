@@ -34,7 +34,14 @@ from scipy import stats
 
 from tillit.core.errors import DataError
 
-__all__ = ["Target", "bunching", "gaming_table", "level_shift", "parse_target"]
+__all__ = [
+    "Target",
+    "bunching",
+    "gaming_table",
+    "level_shift",
+    "parse_target",
+    "standardised_yearly_means",
+]
 
 
 @dataclass(frozen=True)
@@ -202,16 +209,34 @@ def bunching(
     }
 
 
+def standardised_yearly_means(x: np.ndarray) -> np.ndarray:
+    """Yearly means over units of each indicator divided by its overall SD, (I, T)."""
+    m = np.isfinite(x)
+    n = m.sum(axis=(1, 2))
+    x0 = np.where(m, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = x0.sum(axis=(1, 2)) / n
+        sd = np.sqrt(
+            np.where(m, (x0 - mu[:, None, None]) ** 2, 0.0).sum(axis=(1, 2)) / n
+        )
+        cnt = m.sum(axis=1)
+        ym = np.where(cnt > 0, x0.sum(axis=1) / cnt, np.nan)
+        return ym / np.where(sd > 0, sd, np.nan)[:, None]
+
+
 def level_shift(
     x: np.ndarray,
     years: tuple[int, ...],
     target_index: int,
     control_index: list[int],
     year: int,
+    *,
+    yearly: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Chow test for a level shift of one indicator at ``year`` (module docstring).
 
-    ``x`` is the raw (not year-centred) panel indicators x units x years.
+    ``x`` is the raw (not year-centred) panel indicators x units x years; ``yearly``
+    may pass :func:`standardised_yearly_means` of ``x`` when testing many targets.
     """
     yr = np.asarray(years, float)
     nan = {
@@ -224,13 +249,16 @@ def level_shift(
     if (yr < year).sum() < 2 or (yr >= year).sum() < 2:
         return nan
     idx = [target_index, *control_index]
-    sub = x[idx]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.nanstd(sub.reshape(len(idx), -1), axis=1)
-        z = sub / np.where(sd > 0, sd, np.nan)[:, None, None]
-        cnt = np.isfinite(z).sum(axis=1)
-        ym = np.where(cnt > 0, np.nansum(z, axis=1) / cnt, np.nan)  # (indicators, T)
-    d = ym[0] - (np.nanmean(ym[1:], axis=0) if len(idx) > 1 else 0.0)
+    ym = standardised_yearly_means(x[idx]) if yearly is None else yearly[idx]
+    ctrl: np.ndarray | float = 0.0
+    if len(idx) > 1:
+        c = ym[1:]
+        k = np.isfinite(c).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctrl = np.where(
+                k > 0, np.where(np.isfinite(c), c, 0.0).sum(axis=0) / k, np.nan
+            )
+    d = ym[0] - ctrl
     ok = np.isfinite(d)
     tt = yr[ok] - year
     if ok.sum() < 5 or (tt < 0).sum() < 2 or (tt >= 0).sum() < 2:
@@ -264,6 +292,7 @@ def gaming_table(
     """Bunching and level-shift results for each target; also the histograms."""
     rows, hists = [], {}
     yr = np.asarray(years)
+    yearly = standardised_yearly_means(x) if targets else None
     for tg in targets:
         if tg.indicator not in indicators:
             raise DataError(
@@ -274,7 +303,7 @@ def gaming_table(
         b = bunching(x[i][:, cols], tg.threshold, direction=tg.direction, **bunch_kw)  # type: ignore[arg-type]
         hists[tg.indicator] = b
         ls = (
-            level_shift(x, years, i, controls, tg.year)
+            level_shift(x, years, i, controls, tg.year, yearly=yearly)
             if tg.year is not None
             else {
                 "shift_sd": np.nan,

@@ -94,12 +94,14 @@ def unique_share(r: np.ndarray, shrinkage: float = 0.0) -> np.ndarray:
     rr = np.nan_to_num(r, nan=0.0)
     np.fill_diagonal(rr, 1.0)
     vals, vecs = np.linalg.eigh((rr + rr.T) / 2)
-    rr = (vecs * np.clip(vals, 0.0, None)) @ vecs.T
-    rr = (1 - shrinkage) * rr + shrinkage * np.eye(p)
-    dg = np.sqrt(np.clip(np.diag(rr), 1e-12, None))
-    rr = rr / dg[:, None] / dg[None, :]
-    inv = np.linalg.pinv(rr, hermitian=True)
-    return np.clip(1.0 / np.diag(inv), 0.0, 1.0)
+    # PSD clip and shrink in the eigenbasis: S = V diag(mu) V', mu = (1-s) max(l, 0) + s
+    mu = (1 - shrinkage) * np.clip(vals, 0.0, None) + shrinkage
+    d = (vecs**2) @ mu  # diag(S); rescaling S to unit diagonal multiplies diag(S^-1) by d
+    tol = mu.max() * p * np.finfo(float).eps
+    inv_mu = np.where(mu > tol, 1.0 / np.where(mu > tol, mu, 1.0), 0.0)
+    diag_inv = d * ((vecs**2) @ inv_mu)
+    with np.errstate(divide="ignore"):
+        return np.clip(1.0 / diag_inv, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
