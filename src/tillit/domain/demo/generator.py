@@ -245,6 +245,9 @@ def _finish(ind: dict[str, Any], v: np.ndarray) -> np.ndarray:
     return np.round(v, ind["decimals"])
 
 
+_Chunk = dict[str, np.ndarray]
+
+
 def _long(
     ind_id: str,
     codes: np.ndarray,
@@ -252,18 +255,26 @@ def _long(
     gender: str,
     periods: np.ndarray,
     v: np.ndarray,
-) -> pd.DataFrame:
+) -> _Chunk:
+    """One indicator x gender block in long form (plain arrays; one DataFrame at the end)."""
     n, t = v.shape
-    return pd.DataFrame(
-        {
-            "indicator": ind_id,
-            "org_code": np.repeat(codes, t),
-            "unit_code": np.repeat(unit_codes, t),
-            "period": np.tile(periods, n),
-            "gender": gender,
-            "value": v.ravel(),
-        }
-    )
+    return {
+        "indicator": np.full(n * t, ind_id, dtype=object),
+        "org_code": np.repeat(codes.astype(object), t),
+        "unit_code": np.repeat(unit_codes.astype(object), t),
+        "period": np.tile(periods.astype(object), n),
+        "gender": np.full(n * t, gender, dtype=object),
+        "value": v.ravel(),
+    }
+
+
+def _frame(chunks: list[_Chunk]) -> pd.DataFrame:
+    """Concatenate chunks column-wise into one sorted observations frame."""
+    cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    obs = pd.DataFrame(cols)
+    return obs.sort_values(
+        ["indicator", "org_code", "unit_code", "period", "gender"], kind="stable"
+    ).reset_index(drop=True)
 
 
 def _indicator_record(ind: dict[str, Any], seed: int) -> Indicator:
@@ -396,17 +407,13 @@ def generate_demo(
     plant_bunching(values, years, first_year, rng["planted"])
     codes = orgs["code"].to_numpy()
     blank = np.full(len(codes), "", dtype=object)
-    frames = [
+    chunks = [
         _long(i, codes, blank, g, periods, _finish(by_id[i], v))
         for i, per_g in values.items()
         for g, v in per_g.items()
     ]
-    frames += _unit_frames(
+    chunks += _unit_frames(
         params, by_id, base, fx, orgs, units, periods, rng["unit_values"]
-    )
-    obs = pd.concat(frames, ignore_index=True)
-    obs = obs.sort_values(
-        ["indicator", "org_code", "unit_code", "period", "gender"], kind="stable"
     )
     return DemoWorkspace(
         seed=seed,
@@ -414,7 +421,7 @@ def generate_demo(
         organisations=orgs,
         units=units,
         indicators=[_indicator_record(i, seed) for i in inds],
-        observations=obs.reset_index(drop=True),
+        observations=_frame(chunks),
         pilots=[pilot_document(a, units) for a in assignments],
         planted=json.loads(json.dumps(PLANTED)),
         titles_en={i["id"]: i["title_en"] for i in inds},
@@ -430,11 +437,11 @@ def _unit_frames(
     units: pd.DataFrame,
     periods: np.ndarray,
     rng: np.random.Generator,
-) -> list[pd.DataFrame]:
+) -> list[_Chunk]:
     """Unit-level values drawn around their municipality's value (T only)."""
     pos = {c: i for i, c in enumerate(orgs["code"])}
     owner = units["org_code"].map(pos).to_numpy()
-    frames = []
+    frames: list[_Chunk] = []
     for iid, m in params["units"].items():
         ind = by_id[iid]
         x = base[iid][owner]
