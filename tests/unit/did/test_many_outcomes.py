@@ -77,3 +77,34 @@ def test_multiple_testing_shapes(sim: Callable[..., pd.DataFrame]) -> None:
     assert np.all(bh <= holm + 1e-15)
     assert np.all(np.isfinite(rw)) and rw[2] < 0.01
     assert np.all(rw <= np.minimum(1, 3 * np.maximum(p, 1 / 499)) + 0.05)
+
+
+@pytest.mark.parametrize("control", ["never", "notyet"])
+def test_sufficient_statistics_path_equals_influence_path(
+    sim: Callable[..., pd.DataFrame], control: str
+) -> None:
+    """Unconditional, unit-clustered fits use cohort sums; clustering on a copy of the
+    unit column forces the per-unit influence path: both must agree."""
+    df = sim(n=90, periods=6, k=3, seed=31)
+    df["unit_copy"] = df["id"]
+    names = ["y0", "y1", "y2"]
+    kw = {**KW, "honest": True, "control": control, "bootstrap": 99, "seed": 4,
+          "keep_influence": True, "compare_controls": False}
+    fast = att_gt(df, outcomes=names, **kw)
+    slow = att_gt(df, outcomes=names, cluster="unit_copy", **kw)
+    for name in names:
+        a, b = fast[name], slow[name]
+        for tab in ("att_gt", "simple", "group", "calendar", "dynamic", "dynamic_overall"):
+            ta, tb = getattr(a, tab), getattr(b, tab)
+            np.testing.assert_allclose(ta.estimate, tb.estimate, atol=1e-12)
+            np.testing.assert_allclose(ta.se, tb.se, rtol=1e-9)
+            np.testing.assert_allclose(ta.cband_low, tb.cband_low, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a.influence, b.influence, atol=1e-9)
+        se_a = a.diagnostics["se_analytic"]["att_gt"]
+        np.testing.assert_allclose(se_a, b.diagnostics["se_analytic"]["att_gt"], rtol=1e-9)
+        pa, pb = a.diagnostics["pretrend"], b.diagnostics["pretrend"]
+        assert pa["statistic"] == pytest.approx(pb["statistic"], rel=1e-9)
+        ha, hb = a.diagnostics["honest"], b.diagnostics["honest"]
+        assert ha["se"] == pytest.approx(hb["se"], rel=1e-9)
+    ra, rb = fast.multiple_testing["romano_wolf"], slow.multiple_testing["romano_wolf"]
+    np.testing.assert_allclose(ra, rb)

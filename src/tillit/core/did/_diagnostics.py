@@ -21,9 +21,9 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
-__all__ = ["balance", "honest_bounds", "pretrend_wald", "verdict"]
+__all__ = ["balance", "honest_bounds", "pretrend_wald", "pretrend_wald_many", "verdict"]
 
 
 def pretrend_wald(att: np.ndarray, vcov: np.ndarray) -> dict[str, Any]:
@@ -50,6 +50,26 @@ def pretrend_wald(att: np.ndarray, vcov: np.ndarray) -> dict[str, Any]:
     return {"statistic": stat, "df": q, "p_value": float(stats.chi2.sf(stat, q))}
 
 
+def pretrend_wald_many(att: np.ndarray, vcov: np.ndarray) -> list[dict[str, Any]]:
+    """:func:`pretrend_wald` for K outcomes: ``att`` (K, q), ``vcov`` (K, q, q)."""
+    k, q = att.shape
+    if q == 0:
+        return [pretrend_wald(att[j], vcov[j]) for j in range(k)]
+    try:
+        stat = np.einsum(
+            "kq,kq->k", att, np.linalg.solve(vcov, att[:, :, None])[..., 0]
+        )
+    except np.linalg.LinAlgError:
+        return [pretrend_wald(att[j], vcov[j]) for j in range(k)]
+    p = special.chdtrc(q, stat)
+    return [
+        {"statistic": float(stat[j]), "df": q, "p_value": float(p[j])}
+        if math.isfinite(stat[j]) and stat[j] >= 0
+        else pretrend_wald(att[j], vcov[j])
+        for j in range(k)
+    ]
+
+
 def balance(
     values: np.ndarray, treated: np.ndarray, control: np.ndarray, names: list[str]
 ) -> list[dict[str, Any]]:
@@ -58,24 +78,23 @@ def balance(
     ``values`` is (n, p) at the first period; the difference is scaled by
     ``sqrt((s1^2 + s0^2) / 2)`` (Austin 2009); |d| above 0.25 is commonly flagged.
     """
-    out = []
-    for j, name in enumerate(names):
-        a, b = values[treated, j], values[control, j]
-        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-        if a.size < 2 or b.size < 2:
-            continue
-        pooled = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-        d = (a.mean() - b.mean()) / pooled if pooled > 0 else math.nan
-        out.append(
-            {
-                "variable": name,
-                "mean_treated": float(a.mean()),
-                "mean_control": float(b.mean()),
-                "std_diff": d,
-                "flag": bool(math.isfinite(d) and abs(d) > 0.25),
-            }
-        )
-    return out
+    a, b = values[treated], values[control]
+    if a.shape[0] < 2 or b.shape[0] < 2:
+        return []
+    ma, mb = a.mean(0), b.mean(0)
+    pooled = np.sqrt((a.var(0, ddof=1) + b.var(0, ddof=1)) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(pooled > 0, (ma - mb) / pooled, np.nan)
+    return [
+        {
+            "variable": name,
+            "mean_treated": float(ma[j]),
+            "mean_control": float(mb[j]),
+            "std_diff": float(d[j]),
+            "flag": bool(np.isfinite(d[j]) and abs(d[j]) > 0.25),
+        }
+        for j, name in enumerate(names)
+    ]
 
 
 def _folded_cv(r: float, alpha: float) -> float:

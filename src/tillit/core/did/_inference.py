@@ -64,13 +64,17 @@ def bootstrap_se(draws: np.ndarray) -> np.ndarray:
     return np.where(se <= _TINY, np.nan, se)
 
 
-def uniform_crit(draws: np.ndarray, se: np.ndarray, level: float) -> float:
-    """Sup-t critical value over the columns of ``draws`` (reps, m) with scale ``se``."""
+def uniform_crit(draws: np.ndarray, se: np.ndarray, level: float) -> np.ndarray:
+    """Sup-t critical values over the rows of a table.
+
+    ``draws`` is (reps, m, ...) and ``se`` (m, ...); returns one value per trailing index
+    (NaN where no row has a finite ``se``).
+    """
     ok = np.isfinite(se)
-    if not ok.any():
-        return float("nan")
-    t = np.max(np.abs(draws[:, ok] / se[ok]), axis=1)
-    return float(np.quantile(t, level, method="inverted_cdf"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(ok, np.abs(draws / np.where(ok, se, 1.0)), 0.0)
+    crit = np.quantile(t.max(axis=1), level, axis=0, method="inverted_cdf")
+    return np.where(ok.any(axis=0), crit, np.nan)
 
 
 def adjust_pvalues(p: np.ndarray) -> dict[str, np.ndarray]:

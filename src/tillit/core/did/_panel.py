@@ -76,6 +76,10 @@ class Panel:
 
 def _numeric(df: pd.DataFrame, col: str) -> pd.Series:
     """Return a column as float, or raise a DataError naming the first bad row."""
+    if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(
+        df[col]
+    ):
+        return df[col].astype(float)
     s = pd.to_numeric(df[col], errors="coerce")
     bad = s.isna() & df[col].notna()
     if bad.any():

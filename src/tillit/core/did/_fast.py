@@ -1,0 +1,161 @@
+"""Unconditional ATT(g,t) inference from cohort sufficient statistics (no per-unit tensor).
+
+Without covariates and with unit-level clustering, the influence function of any linear
+functional ``a`` of the cells (a cell itself or an aggregation) is, for a unit ``i`` of
+cohort ``c``, ``IF_ia = coef[c, a, :] @ Y_i + const[c, a]``: linear in the unit's own outcome
+path with cohort-specific coefficients. Every quantity the engine needs then follows from
+cohort sums ``S_c = sum_i Y_i`` and cross-products ``Q_c = sum_i Y_i Y_i'`` (and, for the
+bootstrap, ``sum_i v_bi Y_i``), so the units x cells x outcomes influence array is never
+built. The general path in :mod:`tillit.core.did.estimator` (covariates, clusters) builds it;
+tests check both give the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tillit.core.did._aggregate import AggregationMaps
+from tillit.core.did._attgt import CellPlan
+
+__all__ = ["Functionals", "cohort_stats", "fast_cells"]
+
+
+@dataclass(frozen=True)
+class CohortStats:
+    """Per-cohort sums of one batch of outcomes."""
+
+    code: np.ndarray  # cohort code per unit
+    n_c: np.ndarray  # units per cohort
+    s: np.ndarray  # (C, T, K) sums
+    q: np.ndarray  # (C, T, T, K) cross-products
+
+
+def cohort_stats(y: np.ndarray, code: np.ndarray, n_codes: int) -> CohortStats:
+    """Cohort sums and cross-products of outcome paths ``y`` (n, T, K)."""
+    _, T, K = y.shape
+    n_c = np.bincount(code, minlength=n_codes).astype(float)
+    s = np.zeros((n_codes, T, K))
+    q = np.zeros((n_codes, T, T, K))
+    yk = np.ascontiguousarray(y.transpose(2, 0, 1))  # (K, n, T)
+    for c in range(n_codes):
+        sel = code == c
+        if not sel.any():
+            continue
+        yc = yk[:, sel, :]
+        s[c] = yc.sum(axis=1).T
+        q[c] = (yc.transpose(0, 2, 1) @ yc).transpose(1, 2, 0)
+    return CohortStats(code=code, n_c=n_c, s=s, q=q)
+
+
+@dataclass(frozen=True)
+class Functionals:
+    """Linear functionals of the cells: estimate, and IF = coef @ Y_i + const by cohort."""
+
+    estimate: np.ndarray  # (A, K)
+    coef: np.ndarray  # (C, A, T)
+    const: np.ndarray  # (C, A, K)
+
+    def sumsq(self, st: CohortStats) -> np.ndarray:
+        """``sum_i IF_ia^2`` per functional and outcome, (A, K)."""
+        out = np.zeros(self.estimate.shape)
+        for c in range(st.n_c.shape[0]):
+            if st.n_c[c] == 0:
+                continue
+            b = self.coef[c]
+            quad = (np.tensordot(b, st.q[c], axes=([1], [0])) * b[:, :, None]).sum(1)
+            lin = b @ st.s[c]
+            k = self.const[c]
+            out += quad + 2 * k * lin + st.n_c[c] * k * k
+        return out
+
+    def materialize(
+        self, y: np.ndarray, st: CohortStats, rows: np.ndarray
+    ) -> np.ndarray:
+        """Per-unit influence functions of the functionals ``rows``: (n, len(rows), K)."""
+        coef = self.coef[:, rows][st.code]  # (n, R, T)
+        return (
+            np.einsum("nrt,ntk->nrk", coef, y, optimize=True)
+            + self.const[:, rows][st.code]
+        )
+
+    def boot(self, vy: np.ndarray, vsum: np.ndarray, n: int) -> np.ndarray:
+        """Multiplier-bootstrap draws ``sum_i v_bi IF_ia / n``: (B, A, K).
+
+        ``vy`` (C, B, T, K) holds ``sum_{i in c} v_bi Y_i``, ``vsum`` (C, B) ``sum v_bi``.
+        """
+        out = np.zeros((vy.shape[1], *self.estimate.shape))
+        for c in range(vy.shape[0]):
+            out += np.einsum("at,btk->bak", self.coef[c], vy[c], optimize=True)
+            out += vsum[c][:, None, None] * self.const[c][None]
+        return out / n
+
+    def combine(self, w: np.ndarray, extra: np.ndarray | None = None) -> Functionals:
+        """Functionals ``w.T @ self`` (w: (A, A2)), plus an extra constant (C, A2, K)."""
+        const = np.einsum("cak,ab->cbk", self.const, w)
+        if extra is not None:
+            const = const + extra
+        return Functionals(
+            estimate=w.T @ self.estimate,
+            coef=np.einsum("cat,ab->cbt", self.coef, w),
+            const=const,
+        )
+
+
+def fast_cells(
+    st: CohortStats, cells: CellPlan, codes: np.ndarray, n: int
+) -> Functionals:
+    """ATT(g,t) as functionals: difference of cohort-weighted mean changes."""
+    T = st.s.shape[1]
+    GT = cells.group.shape[0]
+    rep = np.array(
+        [
+            int(np.flatnonzero(st.code == c)[0]) if st.n_c[c] else -1
+            for c in range(codes.shape[0])
+        ]
+    )
+    present = rep >= 0
+    d = np.zeros((codes.shape[0], GT))
+    ctrl = np.zeros((codes.shape[0], GT))
+    d[present] = cells.treated[rep[present]]
+    ctrl[present] = cells.control[rep[present]]
+    n1 = st.n_c @ d
+    n0 = st.n_c @ ctrl
+    sdy = st.s[:, cells.t_idx, :] - st.s[:, cells.b_idx, :]  # (C, GT, K)
+    m1 = np.einsum("cg,cgk->gk", d, sdy) / n1[:, None]
+    m0 = np.einsum("cg,cgk->gk", ctrl, sdy) / n0[:, None]
+    alpha = n * (d / n1 - ctrl / n0)  # (C, GT)
+    const = -n * ((d / n1)[:, :, None] * m1[None] - (ctrl / n0)[:, :, None] * m0[None])
+    e = np.zeros((GT, T))
+    e[np.arange(GT), cells.t_idx] += 1.0
+    e[np.arange(GT), cells.b_idx] -= 1.0
+    coef = alpha[:, :, None] * e[None]
+    att = m1 - m0
+    att[cells.reference] = 0.0
+    coef[:, cells.reference] = 0.0
+    const[:, cells.reference] = 0.0
+    return Functionals(estimate=att, coef=coef, const=const)
+
+
+def aggregate(cells_f: Functionals, maps: AggregationMaps) -> Functionals:
+    """All aggregations as functionals, including the weight-estimation terms."""
+    extra = np.einsum("acg,gk->cak", maps.wc, cells_f.estimate)
+    return cells_f.combine(maps.w, extra)
+
+
+def bootstrap_sums(
+    y: np.ndarray, st: CohortStats, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``sum_{i in c} v_bi Y_i`` (C, B, T, K) and ``sum_{i in c} v_bi`` (C, B)."""
+    n, T, K = y.shape
+    C = st.n_c.shape[0]
+    vy = np.zeros((C, v.shape[0], T, K))
+    vsum = np.zeros((C, v.shape[0]))
+    flat = y.reshape(n, T * K)
+    for c in range(C):
+        sel = st.code == c
+        if sel.any():
+            vy[c] = (v[:, sel] @ flat[sel]).reshape(v.shape[0], T, K)
+            vsum[c] = v[:, sel].sum(1)
+    return vy, vsum
