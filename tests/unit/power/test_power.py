@@ -85,6 +85,7 @@ def test_placebo_estimate_is_twfe_and_se_is_t_test() -> None:
     keys = rng.random((4, 30))
     for b in range(4):
         treated = np.argsort(keys[b])[:5]
+        assert set(draws.treated[b]) == set(treated)
         s = start[b]
         win = y[:, s : s + 5]
         post = (np.arange(5) >= 3).astype(float)

@@ -14,6 +14,7 @@ The formulas follow metafor's ``rma.uni`` (Viechtbauer 2010, J. Stat. Softw. 36(
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,17 @@ def _pieces(
     y: FArray, w: FArray, x: FArray
 ) -> tuple[FArray, FArray, FArray, FArray, FArray]:
     """Return beta, A^{-1}, weighted residuals P y, tr P and tr PP for weights ``w``."""
+    if x.shape[2] == 1:  # one coefficient: closed form, no batched linear algebra
+        x1 = x[:, :, 0]
+        wx2 = w * x1 * x1
+        ainv1 = 1 / wx2.sum(1)
+        beta1 = (w * x1 * y).sum(1) * ainv1
+        py1 = w * (y - x1 * beta1[:, None])
+        b2 = (wx2 * w).sum(1) * ainv1
+        b3 = (wx2 * w * w).sum(1) * ainv1
+        tr_p1 = w.sum(1) - b2
+        tr_pp1 = (w * w).sum(1) - 2 * b3 + b2 * b2
+        return beta1[:, None], ainv1[:, None, None], py1, tr_p1, tr_pp1
     a = np.einsum("nki,nk,nkj->nij", x, w, x)
     ainv = np.linalg.inv(a)
     xwy = np.einsum("nki,nk,nk->ni", x, w, y)
@@ -130,6 +142,33 @@ def _scoring(
     )
 
 
+def _score(
+    y: FArray,
+    v: FArray,
+    x: FArray,
+    mask: NDArray[np.bool_],
+    tau2: FArray,
+    reml: bool,
+    newton: bool = False,
+) -> tuple[FArray, FArray]:
+    """Twice the (restricted) score in tau^2 and the information used for the step.
+
+    The expected (Fisher) information ``tr PP`` (REML) or ``tr W^2`` (ML), or with
+    ``newton`` the observed one, ``2 y'PPPy - tr PP`` (``- tr W^2``), where positive.
+    """
+    w = _weights(v, tau2, mask)
+    _, ainv, py, tr_p, tr_pp = _pieces(y, w, x)
+    ypp = (py**2).sum(1)
+    score, info = (ypp - tr_p, tr_pp) if reml else (ypp - w.sum(1), (w**2).sum(1))
+    if newton:
+        wu = w * py
+        back = np.einsum("nij,nj->ni", ainv, np.einsum("nki,nk->ni", x, wu))
+        ppy = wu - w * np.einsum("nki,ni->nk", x, back)
+        observed = 2 * (py * ppy).sum(1) - info
+        info = np.where(observed > 0, observed, info)
+    return score, info
+
+
 def _score_from(
     y: FArray,
     v: FArray,
@@ -138,30 +177,118 @@ def _score_from(
     reml: bool,
     tau2: FArray,
     tol: float = 1e-10,
-    max_iter: int = 500,
+    fisher_steps: int = 30,
 ) -> tuple[FArray, NDArray[np.bool_], NDArray[np.int64]]:
-    """Fisher scoring with step halving (metafor's algorithm) from ``tau2``."""
-    done = np.zeros(len(y), dtype=bool)
-    iters = np.zeros(len(y), dtype=np.int64)
-    for _ in range(max_iter):
-        w = _weights(v, tau2, mask)
-        _, _, py, tr_p, tr_pp = _pieces(y, w, x)
-        ypp = (py**2).sum(1)
-        adj = (ypp - tr_p) / tr_pp if reml else (ypp - w.sum(1)) / (w**2).sum(1)
-        adj = np.where(done | ~np.isfinite(adj), 0.0, adj)
-        for _h in range(60):  # step halving keeps tau^2 >= 0
-            neg = tau2 + adj < 0
-            if not neg.any():
-                break
-            adj = np.where(neg, adj / 2, adj)
-        adj = np.where(tau2 + adj < 0, -tau2, adj)
-        new = tau2 + adj
+    """Fisher scoring (metafor's algorithm) from ``tau2``, finished by a bracketed root.
+
+    With ``tol < 1e-6`` the steps use the observed information where it is positive
+    (Newton: quadratic convergence); with metafor's ``tol = 1e-5`` they are metafor's
+    Fisher steps, so its printed digits are reproduced exactly.
+
+    Each iterate's score sign narrows a bracket ``[lo, hi]`` around a root of the
+    score (a local maximum: positive score below, negative above); a Fisher step that
+    leaves it or turns tau^2 negative is replaced by bisection. Rows not converged
+    after ``fisher_steps`` (scoring converges only linearly where the likelihood is
+    flat, and metafor's plain version can cycle near the boundary) finish with the
+    Illinois method on the score inside their bracket.
+    """
+    n = len(y)
+    done = np.zeros(n, dtype=bool)
+    iters = np.zeros(n, dtype=np.int64)
+    lo, hi = np.zeros(n), np.full(n, np.inf)
+    s_lo, s_hi = np.full(n, np.inf), np.full(n, -np.inf)
+    for _ in range(fisher_steps):
+        act = np.flatnonzero(~done)
+        score, info = np.zeros(n), np.ones(n)
+        score[act], info[act] = _score(
+            y[act], v[act], x[act], mask[act], tau2[act], reml, tol < 1e-6
+        )
+        up = score > 0
+        lo, s_lo = (
+            np.where(up & (tau2 >= lo), tau2, lo),
+            np.where(up & (tau2 >= lo), score, s_lo),
+        )
+        dn = ~up & (tau2 <= hi)
+        hi, s_hi = np.where(dn, tau2, hi), np.where(dn, score, s_hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = tau2 + score / info
+        outside = ~np.isfinite(new) | (new < lo) | (new > hi)
+        mid = np.where(np.isfinite(hi), (lo + hi) / 2, 2 * np.maximum(lo, 1e-8))
+        new = np.where(done, tau2, np.where(outside, mid, new))
         iters += ~done
-        done |= np.abs(new - tau2) < tol * np.maximum(1.0, tau2)
+        done |= (np.abs(new - tau2) < tol * np.maximum(1.0, tau2)) | (
+            hi - lo < tol * np.maximum(1.0, lo)
+        )
         tau2 = new
         if done.all():
+            return np.maximum(tau2, 0.0), done, iters
+    # no upper end yet: double until the score turns negative
+    for _ in range(80):
+        need = ~done & ~np.isfinite(hi)
+        if not need.any():
             break
+        trial = np.where(need, 2 * np.maximum(np.maximum(lo, tau2), 1e-8), tau2)
+        sc, _ = _score(y, v, x, mask, trial, reml)
+        hi = np.where(need & (sc <= 0), trial, hi)
+        s_hi = np.where(need & (sc <= 0), sc, s_hi)
+        lo = np.where(need & (sc > 0), trial, lo)
+        s_lo = np.where(need & (sc > 0), sc, s_lo)
+        tau2 = np.where(need, trial, tau2)
+    if lo.size and np.any(~done & np.isfinite(s_lo) & np.isfinite(hi)):
+        root, steps = _illinois(
+            lambda t, r: _score(y[r], v[r], x[r], mask[r], t[r], reml)[0],
+            lo,
+            hi,
+            s_lo,
+            s_hi,
+            done,
+            tol,
+        )
+        tau2 = np.where(done, tau2, root)
+        iters += np.where(done, 0, steps)
+        done = done | np.isfinite(root)
     return np.maximum(tau2, 0.0), done, iters
+
+
+def _illinois(
+    f: Callable[[FArray, NDArray[np.bool_]], FArray],
+    lo: FArray,
+    hi: FArray,
+    f_lo: FArray,
+    f_hi: FArray,
+    skip: NDArray[np.bool_],
+    rtol: float,
+    max_iter: int = 200,
+) -> tuple[FArray, NDArray[np.int64]]:
+    """Vectorised Illinois (modified regula falsi) for a decreasing ``f`` on [lo, hi].
+
+    ``f(t, rows)`` evaluates rows ``rows`` (a mask) at ``t[rows]``. Needs
+    ``f_lo > 0 >= f_hi`` on active rows; returns the root and iterations used.
+    """
+    lo, hi, f_lo, f_hi = lo.copy(), hi.copy(), f_lo.copy(), f_hi.copy()
+    side = np.zeros(lo.size)
+    steps = np.zeros(lo.size, dtype=np.int64)
+    finished = skip | (f_hi == 0) | (hi - lo <= rtol * np.maximum(hi, 1e-8))
+    for _ in range(max_iter):
+        if finished.all():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        bad = ~np.isfinite(mid) | (mid <= lo) | (mid >= hi)
+        mid = np.where(bad, (lo + hi) / 2, mid)
+        act = ~finished
+        f_mid = np.zeros(lo.size)
+        f_mid[act] = f(mid, act)
+        pos = act & (f_mid > 0)
+        neg = act & ~(f_mid > 0)
+        lo, hi = np.where(pos, mid, lo), np.where(neg, mid, hi)
+        f_lo = np.where(pos, f_mid, np.where(neg & (side > 0), f_lo / 2, f_lo))
+        f_hi = np.where(neg, f_mid, np.where(pos & (side < 0), f_hi / 2, f_hi))
+        side = np.where(pos, -1.0, np.where(neg, 1.0, side))
+        steps += act
+        finished |= (hi - lo <= rtol * np.maximum(hi, 1e-8)) | (act & (f_mid == 0))
+    root = np.where(np.abs(f_lo) < np.abs(f_hi), lo, hi)
+    return root, steps
 
 
 def _gen_q(
@@ -200,21 +327,15 @@ def _solve_gen_q(
         hi = np.where(over, hi * 10, hi)
         f_hi = np.where(over, _gen_q(y, v, x, mask, hi) - target, f_hi)
     zero = f_lo <= 0  # Q(0) <= target: the bound is 0
-    side = np.zeros(n)
-    for _ in range(200):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        bad = ~np.isfinite(mid) | (mid <= lo) | (mid >= hi)
-        mid = np.where(bad, (lo + hi) / 2, mid)
-        f_mid = _gen_q(y, v, x, mask, mid) - target
-        pos = f_mid > 0
-        lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
-        f_lo = np.where(pos, f_mid, np.where(side > 0, f_lo / 2, f_lo))
-        f_hi = np.where(pos, np.where(side < 0, f_hi / 2, f_hi), f_mid)
-        side = np.where(pos, -1.0, 1.0)
-        if np.all(zero | (hi - lo <= 1e-13 * np.maximum(hi, 1e-8)) | (f_mid == 0)):
-            break
-    root = np.where(np.abs(f_lo) < np.abs(f_hi), lo, hi)
+    root, _ = _illinois(
+        lambda t, r: _gen_q(y[r], v[r], x[r], mask[r], t[r]) - target[r],
+        lo,
+        hi,
+        f_lo,
+        f_hi,
+        zero,
+        1e-13,
+    )
     return np.where(zero, 0.0, root)
 
 

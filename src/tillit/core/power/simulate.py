@@ -38,6 +38,7 @@ class PlaceboDraws:
     se: FArray
     crit: FArray
     start: NDArray[np.int64]  # window start (column index) of each draw
+    treated: NDArray[np.int64]  # (B, N) row indices of the placebo-treated units
 
     def power(self, effect: float | FArray) -> FArray:
         """Rejection rate when ``effect`` is added to every treated post-period value."""
@@ -112,4 +113,4 @@ def placebo_draws(
         df = np.full(draws, n_t - 1)
         se = np.sqrt(ss_t / (n_t - 1) / n_t + ss_c / (n_c - 1) / n_c)
     crit = stats.t.ppf(1 - alpha / 2, df)
-    return PlaceboDraws(m_t - m_c, se, crit, start)
+    return PlaceboDraws(m_t - m_c, se, crit, start, pick)
