@@ -27,6 +27,8 @@ associated with.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -35,18 +37,18 @@ __all__ = ["INFO_FLOOR", "gaps", "recommend"]
 INFO_FLOOR = 0.01
 
 
-def _evidence(r: pd.Series) -> str:
-    """One line of evidence for one indicator row."""
+def _evidence(r: dict[str, Any]) -> str:
+    """One line of evidence for one indicator."""
     parts = [
         f"ICC {r['icc']:.2f} [{r['icc_low']:.2f}, {r['icc_high']:.2f}]",
         f"unique {r['unique_share']:.2f} (nearest {r['nearest']} r={r['nearest_r']:.2f})",
     ]
-    if np.isfinite(r["validity"]) and r["validity_assessed"]:
+    if r["validity_assessed"]:
         if r["validity"] > 0:
             parts.append(f"validity |r|={r['validity']:.2f} with {r['best_criterion']}")
         else:
             parts.append("no significant association with the criteria")
-    if isinstance(r.get("gaming_evidence"), str) and r["gaming_evidence"]:
+    if r["gaming_evidence"]:
         parts.append(r["gaming_evidence"])
     if r["hours_per_year"] > 0:
         parts.append(f"{r['hours_per_year']:,.0f} h/yr")
@@ -54,54 +56,57 @@ def _evidence(r: pd.Series) -> str:
 
 
 def _validity_scores(
-    indicators: tuple[str, ...], val: pd.DataFrame | None, alpha: float
-) -> pd.DataFrame:
-    """Largest significant |r| per indicator and the criterion it is with."""
-    out = pd.DataFrame(index=pd.Index(indicators, name="indicator"))
+    pos: dict[str, int], val: pd.DataFrame | None, alpha: float
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Largest significant |r| per indicator, the criterion (level) it is with, assessed."""
+    n = len(pos)
+    best_r, best_c = np.zeros(n), np.full(n, "", dtype=object)
     if val is None or val.empty:
-        out["validity"], out["best_criterion"], out["validity_assessed"] = (
-            1.0,
-            "",
-            False,
+        return np.ones(n), best_c, False
+    sig = val[(val["p_adjusted"] < alpha).to_numpy()]
+    absr = sig["r"].abs().to_numpy(float)
+    idx = np.array([pos[i] for i in sig["indicator"]], dtype=int)
+    label = (
+        sig["criterion"].astype(str) + " (" + sig["level"].astype(str) + ")"
+    ).to_numpy()
+    for k in np.argsort(absr)[::-1]:  # strongest first; first hit per indicator wins
+        if best_c[idx[k]] == "":
+            best_r[idx[k]], best_c[idx[k]] = absr[k], label[k]
+    return best_r, best_c, True
+
+
+def _gaming_flags(gaming: pd.DataFrame, alpha: float) -> dict[str, str]:
+    """Evidence text per indicator flagged as gamed (bunching or a favourable shift)."""
+    out: dict[str, str] = {}
+    for row in gaming.to_dict(orient="records"):
+        fav = (
+            row["shift_sd"] > 0 if row["direction"] == "above" else row["shift_sd"] < 0
         )
-        return out
-    sig = val[val["p_adjusted"] < alpha].assign(absr=lambda d: d["r"].abs())
-    best = sig.sort_values("absr", ascending=False).drop_duplicates("indicator")
-    best = best.set_index("indicator")
-    out["validity"] = best["absr"].reindex(out.index).fillna(0.0)
-    out["best_criterion"] = (
-        (best["criterion"] + " (" + best["level"] + ")").reindex(out.index).fillna("")
-    )
-    out["validity_assessed"] = True
-    return out
-
-
-def _gaming_flags(gaming: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """Per gamed indicator: flag and evidence text."""
-    if gaming.empty:
-        return pd.DataFrame(columns=["gamed", "gaming_evidence"])
-    g = gaming.set_index("indicator")
-    fav = np.where(g["direction"] == "above", g["shift_sd"] > 0, g["shift_sd"] < 0)
-    bunch = (g["bunching_q"] < alpha) & (g["excess"] > 0)
-    shift = (g["shift_q"] < alpha) & fav
-    ev = []
-    for ind, b, s in zip(g.index, bunch, shift, strict=True):
-        row = g.loc[ind]
         txt = []
-        if b:
+        if row["bunching_q"] < alpha and row["excess"] > 0:
             txt.append(
                 f"excess mass {row['excess']:.0f} at target {row['threshold']:g} "
                 f"(+{row['excess_rel']:.0%}, p={row['bunching_p']:.2g})"
             )
-        if s:
+        if row["shift_q"] < alpha and fav:
             txt.append(
                 f"level shift {row['shift_sd']:+.2f} SD at {row['target_year']:.0f} "
                 f"(p={row['shift_p']:.2g})"
             )
-        ev.append("; ".join(txt))
-    return pd.DataFrame(
-        {"gamed": (bunch | shift).to_numpy(), "gaming_evidence": ev}, index=g.index
-    )
+        if txt:
+            out[str(row["indicator"])] = "; ".join(txt)
+    return out
+
+
+def _keepers(
+    cluster: np.ndarray, keep_val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per indicator: position of its cluster's most informative member, cluster size."""
+    order = np.lexsort((-keep_val, cluster))  # by cluster, best first
+    first = np.r_[True, cluster[order][1:] != cluster[order][:-1]]
+    best_of = dict(zip(cluster[order][first], order[first], strict=True))
+    _, inv, size = np.unique(cluster, return_inverse=True, return_counts=True)
+    return np.array([best_of[c] for c in cluster], dtype=int), size[inv]
 
 
 def recommend(
@@ -116,41 +121,47 @@ def recommend(
     threshold: float,
 ) -> pd.DataFrame:
     """Combine reliability/redundancy rows (``table`` indexed by indicator) into actions."""
-    t = table.copy()
-    t = t.join(_validity_scores(tuple(t.index), val, alpha))
-    gf = _gaming_flags(gaming, alpha)
-    t["gamed"] = gf["gamed"].reindex(t.index).fillna(False).astype(bool)
-    t["gaming_evidence"] = gf["gaming_evidence"].reindex(t.index).fillna("")
-    t["hours_per_year"] = hours.reindex(t.index).fillna(0.0)
-    rel = np.clip(t["icc"].fillna(0.0), 0.0, 1.0)
-    t["information"] = t["unique_share"] * rel * t["validity"]
-    t["score"] = t["hours_per_year"] / np.maximum(t["information"], INFO_FLOOR)
-    t["unreliable"] = t["icc"].fillna(-1.0) < min_icc
-    t["redundant"] = (t["unique_share"] < min_unique) | (
-        t["nearest_r"].abs() > threshold
+    names = np.asarray(table.index, dtype=object)
+    pos = {k: i for i, k in enumerate(names)}
+    icc = table["icc"].to_numpy(float)
+    uniq = table["unique_share"].to_numpy(float)
+    validity, best_c, assessed = _validity_scores(pos, val, alpha)
+    gam_ev = _gaming_flags(gaming, alpha)
+    gam_txt = np.array([gam_ev.get(k, "") for k in names], dtype=object)
+    hrs = hours.reindex(table.index).fillna(0.0).to_numpy(float)
+    rel = np.clip(np.nan_to_num(icc, nan=0.0), 0.0, 1.0)
+    info = uniq * rel * validity
+    score = hrs / np.maximum(info, INFO_FLOOR)
+    unreliable = np.nan_to_num(icc, nan=-1.0) < min_icc
+    redundant = (uniq < min_unique) | (
+        np.abs(table["nearest_r"].to_numpy(float)) > threshold
     )
-    t["not_valid"] = t["validity_assessed"] & (t["validity"] <= 0)
-    # in each cluster of redundant indicators, keep the most informative (before uniqueness)
-    keep_val = rel * t["validity"]
-    keeper = keep_val.groupby(t["cluster"]).idxmax()
-    size = t.groupby("cluster")["cluster"].transform("size")
-    their = t["cluster"].map(keeper).astype(str)
-    slim = t["redundant"] & (size > 1) & (their != t.index.to_series().astype(str))
-    t["keep_instead"] = np.where(slim, their, "")
+    not_valid = assessed & (validity <= 0)
+    # in each cluster of redundant indicators keep the most informative (before uniqueness)
+    keeper, size = _keepers(table["cluster"].to_numpy(), rel * validity)
+    slim = redundant & (size > 1) & (keeper != np.arange(len(names)))
     action = np.select(
-        [t["unreliable"] | t["not_valid"], slim, t["gamed"]],
+        [unreliable | not_valid, slim, gam_txt != ""],
         ["drop", "slim", "review target"],
         "keep",
+    ).astype(object)
+    t = table.copy()
+    t["validity"], t["best_criterion"], t["validity_assessed"] = (
+        validity,
+        best_c,
+        assessed,
     )
+    t["gamed"], t["gaming_evidence"] = gam_txt != "", gam_txt
+    t["hours_per_year"], t["information"], t["score"] = hrs, info, score
+    t["unreliable"], t["redundant"], t["not_valid"] = unreliable, redundant, not_valid
+    t["keep_instead"] = np.where(action == "slim", names[keeper], "")
     t["action"] = action
-    t.loc[t["action"] != "slim", "keep_instead"] = ""
-    t["evidence"] = [_evidence(r) for _, r in t.iterrows()]
-    cand = t["action"].isin(["drop", "slim"])
-    t["rank"] = np.nan
-    order = t[cand].sort_values(["score", "hours_per_year"], ascending=False).index
-    t.loc[order, "rank"] = np.arange(1, len(order) + 1)
-    t = t.sort_values(["rank", "score"], ascending=[True, False], na_position="last")
-    return t
+    t["evidence"] = [_evidence(r) for r in t.to_dict(orient="records")]
+    cand = np.flatnonzero((action == "drop") | (action == "slim"))
+    rank = np.full(len(names), np.nan)
+    rank[cand[np.lexsort((-hrs[cand], -score[cand]))]] = np.arange(1, cand.size + 1)
+    t["rank"] = rank
+    return t.iloc[np.lexsort((-score, np.nan_to_num(rank, nan=np.inf)))]
 
 
 def gaps(

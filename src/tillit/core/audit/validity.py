@@ -134,41 +134,30 @@ def validity(
         mi = np.where(cnt_y > 0, np.nansum(y, 2) / cnt_y, np.nan)
         mc = np.where(cnt_c > 0, np.nansum(crit, 2) / cnt_c, np.nan)
     b = _between(mi, mc, q)
-    rows = []
-    ind = np.asarray(indicators, dtype=object)
-    for j, cname in enumerate(criteria):
+    ni, nc = len(indicators), len(criteria)
+    keys = ("r", "lo", "hi", "p", "n")
+    # blocks ordered criterion-major, between before within: shape (C, 2, I)
+    cols = {k: np.empty((nc, 2, ni)) for k in keys}
+    for j in range(nc):
         w = _within(y, crit[j], q)
-        for lev, res in (
-            ("between", {k: v[:, j] for k, v in b.items()}),
-            ("within", w),
-        ):
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "indicator": ind,
-                        "criterion": cname,
-                        "level": lev,
-                        "r": res["r"],
-                        "ci_low": res["lo"],
-                        "ci_high": res["hi"],
-                        "p_value": res["p"],
-                        "n": res["n"],
-                    }
-                )
-            )
-    out = pd.concat(rows, ignore_index=True)
-    out = out[out["indicator"] != out["criterion"]].reset_index(drop=True)
-    out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(), method)
-    return out[
-        [
-            "indicator",
-            "criterion",
-            "level",
-            "r",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_adjusted",
-            "n",
-        ]
-    ]
+        for k in keys:
+            cols[k][j, 0], cols[k][j, 1] = b[k][:, j], w[k]
+    ind = np.tile(np.asarray(indicators, dtype=object), 2 * nc)
+    crit_names = np.repeat(np.asarray(criteria, dtype=object), 2 * ni)
+    keep = ind != crit_names
+    p_value = cols["p"].ravel()[keep]
+    return pd.DataFrame(
+        {
+            "indicator": ind[keep],
+            "criterion": crit_names[keep],
+            "level": np.tile(
+                np.repeat(np.array(["between", "within"], dtype=object), ni), nc
+            )[keep],
+            "r": cols["r"].ravel()[keep],
+            "ci_low": cols["lo"].ravel()[keep],
+            "ci_high": cols["hi"].ravel()[keep],
+            "p_value": p_value,
+            "p_adjusted": adjust_pvalues(p_value, method),
+            "n": cols["n"].ravel()[keep],
+        }
+    )
