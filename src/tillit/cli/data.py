@@ -122,7 +122,7 @@ def import_cmd(file: Path, fmt: str | None, metadata: Path | None) -> None:
             file,
             fmt=fmt,
             progress=update,
-            indicators_meta=meta,  # type: ignore[arg-type]
+            indicators_meta=meta,
         )
     click.echo(report.summary())
 

@@ -216,7 +216,7 @@ def geography_peer_groups(geo: pd.DataFrame) -> dict[str, tuple[str, str, list[s
     for cc, g in mun.groupby("county_code", sort=True):
         if not cc:
             continue
-        groups[f"county-{cc}"] = (
+        groups[f"county-{cc!s}"] = (
             str(g.iloc[0]["county_name"]),
             "county",
             sorted(g["code"]),

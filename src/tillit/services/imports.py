@@ -131,7 +131,7 @@ def _resolve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Organisation and unit ids per row; DataError for the first unknown code."""
     unit_codes = [c for c in obs["unit_code"].unique() if c]
-    urows = []
+    urows: list[Any] = []
     for k in range(0, len(unit_codes), 500):
         urows += conn.execute(
             select(units.c.code, units.c.id, organisations.c.code)
@@ -313,15 +313,16 @@ def _write(
         .order_by(import_batches.c.id)
         .limit(1)
     ).scalar()
-    base = {"n_rows": len(frame), "source": source, "filename": filename}
     if len(new) == 0 and len(upd) == 0:
         return ImportReport(
             batch_id=dup,
+            n_rows=len(frame),
             n_new=0,
             n_updated=0,
             n_unchanged=n_same,
             duplicate_of=dup,
-            **base,
+            source=source,
+            filename=filename,
         )
     batch_id = conn.execute(
         insert(import_batches)
@@ -357,7 +358,9 @@ def _write(
         n_updated=len(upd),
         n_unchanged=n_same,
         duplicate_of=dup,
-        **base,
+        n_rows=len(frame),
+        source=source,
+        filename=filename,
     )
 
 

@@ -25,7 +25,7 @@ def dedupe_batch(obs: pd.DataFrame, file: str | None) -> pd.DataFrame:
     if clash.any():
         grp = d[~same][clash].groupby(KEY, sort=False)
         first = next(iter(grp))[1]
-        pos = [obs.index.get_loc(ix) for ix in first.index[:2]]
+        pos = [int(p) for p in obs.index.get_indexer(first.index[:2])]
         a, b = (row_label(obs, p) for p in pos)
         key = ", ".join(f"{k}={first[k].iat[0]}" for k in KEY if first[k].iat[0])
         raise DataError(

@@ -46,9 +46,10 @@ def row_label(df: pd.DataFrame, i: int) -> int | str:
     (CSV) gives the 1-based data row; otherwise ``i + 1``.
     """
     if "_e" in df.columns:
-        return f"values[{int(df['_e'].iat[i])}].values[{int(df['_v'].iat[i])}]"
+        e, v = df["_e"].to_numpy()[i], df["_v"].to_numpy()[i]
+        return f"values[{int(e)}].values[{int(v)}]"
     if "_row" in df.columns:
-        return int(df["_row"].iat[i])
+        return int(df["_row"].to_numpy()[i])
     return i + 1
 
 
@@ -87,7 +88,8 @@ def _as_text(u: object) -> str:
 
 def _where(codes: np.ndarray, uniq_bad: np.ndarray) -> np.ndarray:
     """Per-row bad mask from a per-unique bad mask."""
-    return np.asarray(uniq_bad, dtype=bool)[codes]
+    mask: np.ndarray = np.asarray(uniq_bad, dtype=bool)[codes]
+    return mask
 
 
 def _arrow_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:

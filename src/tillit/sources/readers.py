@@ -175,7 +175,8 @@ def _entries(doc: Any, file: str | None) -> list[Any]:
             "$",
             "values",
         )
-    return doc["values"]
+    values: list[Any] = doc["values"]
+    return values
 
 
 def _flatten_checked(entries: list[Any], file: str | None) -> None:

@@ -104,7 +104,8 @@ def _nullable(arr: np.ndarray, as_int: bool = False) -> list[Any]:
     else:
         obj = arr.astype(object)
     obj[nan] = None
-    return obj.tolist()
+    out: list[Any] = obj.tolist()
+    return out
 
 
 def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
