@@ -41,6 +41,7 @@ from tillit.sources.frame import (
     first_bad,
     normalise_observations,
     row_label,
+    source_field,
 )
 from tillit.sources.kolada import KoladaClient
 from tillit.sources.kolada_meta import indicators_from_records
@@ -154,7 +155,7 @@ def _resolve(
             f"not {org[i]!r}",
             file=file,
             row=row_label(obs, i),
-            field="org_code",
+            field=source_field(obs, "org_code"),
         )
     org = np.where(org == "", owner, org)
     obs["org_code"] = org
@@ -189,7 +190,10 @@ def _raise_first(
     if i is not None:
         col = "indicator" if field == "indicator" else field
         raise DataError(
-            message(str(obs[col].iat[i])), file=file, row=row_label(obs, i), field=field
+            message(str(obs[col].iat[i])),
+            file=file,
+            row=row_label(obs, i),
+            field=source_field(obs, field),
         )
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "first_bad",
     "normalise_observations",
     "row_label",
+    "source_field",
 ]
 
 OBS_COLUMNS = ("indicator", "org_code", "unit_code", "period", "gender", "value")
@@ -51,6 +52,13 @@ def row_label(df: pd.DataFrame, i: int) -> int | str:
     if "_row" in df.columns:
         return int(df["_row"].to_numpy()[i])
     return i + 1
+
+
+def source_field(df: pd.DataFrame, field: str) -> str:
+    """The name the input used for a standard column (e.g. ``municipality`` for
+    ``org_code``), from ``df.attrs["source_columns"]`` set by the readers."""
+    names: dict[str, str] = df.attrs.get("source_columns", {})
+    return names.get(field, field)
 
 
 def first_bad(mask: np.ndarray | pd.Series) -> int | None:
@@ -162,7 +170,9 @@ def _check(
     if best is not None:
         i, k = best
         field, _mask, msg = checks[k]
-        raise DataError(msg(i), file=file, row=row_label(df, i), field=field)
+        raise DataError(
+            msg(i), file=file, row=row_label(df, i), field=source_field(df, field)
+        )
 
 
 def normalise_observations(
@@ -308,6 +318,7 @@ def normalise_observations(
     for col in df.columns:
         if str(col).startswith("_"):
             out[col] = df[col].to_numpy()
+    out.attrs["source_columns"] = dict(df.attrs.get("source_columns", {}))
     return out
 
 

@@ -158,7 +158,9 @@ def read_csv_observations(data: bytes, *, file: str | None = None) -> pd.DataFra
         df = df[~blank]
     if sep == ";" and "value" in df.columns:
         df["value"] = df["value"].str.replace(",", ".", regex=False)
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    df.attrs["source_columns"] = {std: str(col).strip() for col, std in rename.items()}
+    return df
 
 
 def _fail(msg: str, file: str | None, path: str, field: str | None = None) -> DataError:
@@ -255,4 +257,10 @@ def kolada_entries_frame(
         raise DataError("malformed Kolada data entry", file=file) from exc
     cols = ["_e", "_v", "indicator", "org_code", "unit_code", "period", "gender"]
     # nested objects where scalars belong are caught by normalise_observations
-    return pd.DataFrame.from_records(rows, columns=[*cols, "value", "count", "status"])
+    df = pd.DataFrame.from_records(rows, columns=[*cols, "value", "count", "status"])
+    df.attrs["source_columns"] = {
+        "indicator": "kpi",
+        "org_code": "municipality",
+        "unit_code": "ou",
+    }
+    return df

@@ -79,7 +79,7 @@ def test_latin1_bytes_name_the_line() -> None:
         ("N1,0180,1850,T,1", "period"),
         ("N 1,0180,2020,T,1", "indicator"),
         (",0180,2020,T,1", "indicator"),
-        ("N1,,2020,T,1", "org_code"),
+        ("N1,,2020,T,1", "municipality"),
         ("N1,0180,2020,T,inf", "value"),
     ],
 )
@@ -103,6 +103,13 @@ def test_blank_lines_keep_row_numbers() -> None:
     data = "indicator,municipality,period,value\nN1,0180,2019,1\n\nN1,0180,2020,x\n"
     e = err(data.encode())
     assert e.row == 3
+
+
+def test_errors_use_the_file_s_column_names() -> None:
+    e = err(b"kpi,org_code,year,value\nN 1,0180,2020,1\n")
+    assert e.field == "kpi"
+    e = err(b"indicator,org_code,year,value\nN1,,2020,1\n")
+    assert e.field == "org_code"
 
 
 def test_missing_columns_are_named() -> None:
