@@ -45,7 +45,7 @@ def _print(obj: Any, table: str, csv: pd.DataFrame, fmt: str) -> None:
         click.echo(table)
 
 
-def _read_csv(path: Path, dtype: dict[str, Any] | None = None) -> pd.DataFrame:
+def _read_csv(path: Path, dtype: Any = None) -> pd.DataFrame:
     """Read a CSV with errors naming the file."""
     if not path.is_file():
         raise DataError("file not found", file=str(path))

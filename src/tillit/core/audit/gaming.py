@@ -330,7 +330,7 @@ def gaming_table(
                 "shift_p": ls["p_value"],
             }
         )
-    cols = [
+    columns = [
         "indicator",
         "threshold",
         "direction",
@@ -345,4 +345,4 @@ def gaming_table(
         "shift_se",
         "shift_p",
     ]
-    return pd.DataFrame(rows, columns=cols), hists
+    return pd.DataFrame(rows, columns=columns), hists

@@ -205,7 +205,7 @@ class Ledger:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON: totals, breakdowns by each key and the requirement rows."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "source": self.source,
                 "n_requirements": len(self.requirements),
@@ -218,6 +218,7 @@ class Ledger:
                 "requirements": self.tidy().to_dict(orient="records"),
             }
         )
+        return out
 
     def summary(self, n: int = 10) -> str:
         """Totals, the largest burdens and the split by demander, for people."""
@@ -280,12 +281,12 @@ class LedgerChange:
         )
         diff = np.zeros((len(m), len(_COMPARED)), dtype=bool)
         for j, c in enumerate(_COMPARED):
-            diff[:, j] = (m[f"{c}_old"] != m[f"{c}_new"]).to_numpy() & (
-                status == "same"
-            ).to_numpy()
+            ne = (m[f"{c}_old"] != m[f"{c}_new"]).to_numpy(dtype=bool)
+            diff[:, j] = ne & (status == "same").to_numpy(dtype=bool)
         names = np.array(_COMPARED, dtype=object)
         changed = [";".join(names[row]) for row in diff]
-        status = status.where(~((status == "same") & diff.any(axis=1)), "changed")
+        was_same = (status == "same").to_numpy(dtype=bool)
+        status = status.where(~(was_same & diff.any(axis=1)), "changed")
         status = status.replace("same", "unchanged")
         out = pd.DataFrame(
             {
@@ -327,7 +328,7 @@ class LedgerChange:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON: sources, counts, total deltas and the per-requirement rows."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "old_source": self.old_source,
                 "new_source": self.new_source,
@@ -337,6 +338,7 @@ class LedgerChange:
                 "requirements": self.table.to_dict(orient="records"),
             }
         )
+        return out
 
     def summary(self) -> str:
         """Counts, total deltas and the non-unchanged requirements, for people."""

@@ -27,6 +27,7 @@ associated with.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ __all__ = ["INFO_FLOOR", "gaps", "recommend"]
 INFO_FLOOR = 0.01
 
 
-def _evidence(r: dict[str, Any]) -> str:
+def _evidence(r: Mapping[Any, Any]) -> str:
     """One line of evidence for one indicator."""
     parts = [
         f"ICC {r['icc']:.2f} [{r['icc_low']:.2f}, {r['icc_high']:.2f}]",

@@ -96,12 +96,15 @@ def unique_share(r: np.ndarray, shrinkage: float = 0.0) -> np.ndarray:
     vals, vecs = np.linalg.eigh((rr + rr.T) / 2)
     # PSD clip and shrink in the eigenbasis: S = V diag(mu) V', mu = (1-s) max(l, 0) + s
     mu = (1 - shrinkage) * np.clip(vals, 0.0, None) + shrinkage
-    d = (vecs**2) @ mu  # diag(S); rescaling S to unit diagonal multiplies diag(S^-1) by d
+    d = (
+        vecs**2
+    ) @ mu  # diag(S); rescaling S to unit diagonal multiplies diag(S^-1) by d
     tol = mu.max() * p * np.finfo(float).eps
     inv_mu = np.where(mu > tol, 1.0 / np.where(mu > tol, mu, 1.0), 0.0)
     diag_inv = d * ((vecs**2) @ inv_mu)
     with np.errstate(divide="ignore"):
-        return np.clip(1.0 / diag_inv, 0.0, 1.0)
+        out: np.ndarray = np.clip(1.0 / diag_inv, 0.0, 1.0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class Redundancy:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON: indicators, both correlation matrices, per-indicator table, pairs."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "indicators": list(self.indicators),
                 "shrinkage": self.shrinkage,
@@ -169,6 +172,7 @@ class Redundancy:
                 "pairs": self.pairs().to_dict(orient="records"),
             }
         )
+        return out
 
 
 def redundancy(

@@ -54,7 +54,8 @@ def center_by_year(x: np.ndarray) -> np.ndarray:
     cnt = m.sum(axis=1, keepdims=True)
     s = np.where(m, x, 0.0).sum(axis=1, keepdims=True)
     mean = np.divide(s, cnt, out=np.zeros_like(s), where=cnt > 0)
-    return x - mean
+    out: np.ndarray = x - mean
+    return out
 
 
 def _pair_corr(

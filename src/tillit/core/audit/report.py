@@ -124,7 +124,10 @@ def _icc_plot(rec: pd.DataFrame, max_n: int = 60) -> str:
     n = len(r)
     w, row, m = 640, 16, 150
     h = n * row + 40
-    xs = lambda v: _scale(v, -0.2, 1.0, m, w - 20)  # noqa: E731
+
+    def xs(v: float) -> float:
+        return float(_scale(np.asarray(v), -0.2, 1.0, m, w - 20))
+
     out = [
         f"<line x1='{xs(0):.1f}' y1='10' x2='{xs(0):.1f}' y2='{h - 25}' stroke='#aaa'/>"
     ]
@@ -197,8 +200,13 @@ def _histogram(name: str, hist: dict[str, Any], threshold: float) -> str:
         return ""
     w, h, m = 640, 260, 40
     top = max(float(counts.max()), float(np.nanmax(fitted)), 1.0)
-    xs = lambda v: _scale(v, edges[0], edges[-1], m, w - 10)  # noqa: E731
-    ys = lambda v: _scale(v, 0, top, h - 30, 15)  # noqa: E731
+
+    def xs(v: float) -> float:
+        return float(_scale(np.asarray(v), edges[0], edges[-1], m, w - 10))
+
+    def ys(v: float) -> float:
+        return float(_scale(np.asarray(v), 0, top, h - 30, 15))
+
     out = []
     for k, c in enumerate(counts):
         x0, x1 = xs(edges[k]), xs(edges[k + 1])
@@ -275,9 +283,11 @@ def render_html(res: SignalAudit) -> str:
     parts.append(_table(res.redundancy.pairs()))
     parts += ["<h2>Validity</h2>", _table(res.validity)]
     parts += ["<h2>Gaming</h2>", _table(res.gaming)]
-    for row in res.gaming.itertuples():
-        hist = res.histograms.get(str(row.indicator))
+    for row in res.gaming.to_dict(orient="records"):
+        hist = res.histograms.get(str(row["indicator"]))
         if hist is not None:
-            parts.append(_histogram(str(row.indicator), hist, float(row.threshold)))
+            parts.append(
+                _histogram(str(row["indicator"]), hist, float(row["threshold"]))
+            )
     parts += [_METHODS, "</body></html>"]
     return "\n".join(parts)

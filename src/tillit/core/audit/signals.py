@@ -89,7 +89,7 @@ class SignalAudit:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON: settings, indicators table, validity, gaming, gaps, pairs."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "indicators": list(self.indicators),
                 "criteria": list(self.criteria),
@@ -102,6 +102,7 @@ class SignalAudit:
                 "diagnostics": list(self.diagnostics),
             }
         )
+        return out
 
     def summary(self) -> str:
         """The ranked recommendation and the gaps, for people."""

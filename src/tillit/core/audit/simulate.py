@@ -72,7 +72,10 @@ def planted_panel(
 
     def ind(icc: float, b: np.ndarray | None = None) -> np.ndarray:
         bb = rng.standard_normal((n_units, 1)) if b is None else b
-        return np.sqrt(icc) * bb + np.sqrt(1 - icc) * rng.standard_normal(shape)
+        out: np.ndarray = np.sqrt(icc) * bb + np.sqrt(1 - icc) * rng.standard_normal(
+            shape
+        )
+        return out
 
     series: dict[str, np.ndarray] = {}
     for k in range(1, n_clean + 1):
