@@ -3,8 +3,11 @@
 Reads ``../shared/data/kolada_panel_2024/`` (real Kolada values, 290 municipalities) and
 writes ``src/tillit/domain/demo/params.json``: per chosen indicator the national path and
 linear trend, SKR-group offsets, between-municipality SD, within-municipality SD and AR(1)
-persistence, the K/M gap, bounds, and the correlation matrix of municipality effects. Only
-summary moments are written, never data rows. Each indicator records ``source_kpi`` (the
+persistence, the K/M gap, bounds, and the correlation matrix of municipality effects. The
+SDs and the AR(1) are model parameters found by indirect inference so that the estimator,
+applied to simulated panels with the real observation pattern, returns the estimates from
+the real panel (kept under ``estimated``). Only summary moments are written, never data
+rows. Each indicator records ``source_kpi`` (the
 real KPI id it was derived from) or ``invented: true``.
 
 Run::
@@ -25,6 +28,7 @@ import pandas as pd
 from tillit.domain.demo.calibration import (
     disattenuated_correlation,
     gender_moments,
+    indirect_inference,
     nearest_correlation,
     panel_moments,
 )
@@ -63,9 +67,19 @@ def to_model_scale(values: pd.DataFrame, transform: str) -> pd.DataFrame:
 
 
 def real_indicator(
-    kpi: str, long: pd.DataFrame, meta: pd.DataFrame, groups: pd.Series
+    kpi: str,
+    long: pd.DataFrame,
+    meta: pd.DataFrame,
+    groups: pd.Series,
+    refine: bool = True,
 ) -> tuple[dict[str, Any], pd.Series, float]:
-    """Parameters of one real KPI and its municipality effects."""
+    """Parameters of one real KPI and its municipality effects.
+
+    ``estimated`` holds the estimator's moments on the real panel; ``between_sd``,
+    ``within_sd`` and ``ar1`` are the model parameters that reproduce them
+    (:func:`~tillit.domain.demo.calibration.indirect_inference`; skipped when
+    ``refine`` is false, then they equal the estimates).
+    """
     area, title_en, uom, transform, bounds, decimals, hib = REAL[kpi]
     sub = long[long["kpi"] == kpi]
     wide = {
@@ -78,6 +92,11 @@ def real_indicator(
         for g in ("T", "K", "M")
     }
     mom = panel_moments(wide["T"], groups, ref_year=REF_YEAR)
+    model = (
+        indirect_inference(mom.mask, (mom.between_sd, mom.within_sd, mom.ar1))
+        if refine
+        else (mom.between_sd, mom.within_sd, mom.ar1)
+    )
     divided = meta.loc[kpi, "is_divided_by_gender"] == "1" and not wide["K"].empty
     entry: dict[str, Any] = {
         "id": kpi,
@@ -99,9 +118,14 @@ def real_indicator(
         "trend": mom.trend,
         "year_means": {str(k): v for k, v in mom.year_means.items()},
         "group_effects": mom.group_effects,
-        "between_sd": mom.between_sd,
-        "within_sd": mom.within_sd,
-        "ar1": mom.ar1,
+        "between_sd": model[0],
+        "within_sd": model[1],
+        "ar1": model[2],
+        "estimated": {
+            "between_sd": mom.between_sd,
+            "within_sd": mom.within_sd,
+            "ar1": mom.ar1,
+        },
     }
     if divided:
         entry["gender"] = gender_moments(wide["T"], wide["K"], wide["M"])
@@ -119,6 +143,7 @@ def invented_indicator(iid: str, groups: list[str]) -> dict[str, Any]:
         "divided_by_gender": False,
         "source_kpi": None,
         "invented": True,
+        "estimated": None,
         "real_years": None,
         "n_municipalities": None,
         "ref_year": REF_YEAR,
@@ -151,15 +176,15 @@ def _round(obj: Any) -> Any:
     return obj
 
 
-def build(data: Path) -> dict[str, Any]:
-    """All demo parameters as a JSON-ready dict."""
+def build(data: Path, refine: bool = True) -> dict[str, Any]:
+    """All demo parameters as a JSON-ready dict (``refine``: run indirect inference)."""
     geo = municipalities()
     groups = geo.set_index("code")["skr_group"]
     group_names = sorted(groups.unique())
     long, meta = load_panel(data)
     indicators, effects, reliability = [], {}, {}
     for kpi in REAL:
-        entry, eff, rel = real_indicator(kpi, long, meta, groups)
+        entry, eff, rel = real_indicator(kpi, long, meta, groups, refine)
         indicators.append(entry)
         effects[kpi] = eff
         reliability[kpi] = rel

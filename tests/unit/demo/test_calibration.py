@@ -1,10 +1,11 @@
 """The generated panel reproduces params.json; params.json reproduces the real panel.
 
 Tolerances (generated vs params.json, each moment estimated by the same function as in
-validation/calibrate_demo.py, on the indicator's real years): between-municipality SD and
-within SD within 20 %, AR(1) within 0.15, linear trend per year within 3 % of the
-indicator's total SD, correlations of municipality effects within 0.1 on average (0.35 at
-most). Indicators the pilots or the planted audit facts change are excluded from the
+validation/calibrate_demo.py, on the indicator's real years, and compared with what that
+estimator gave on the real panel, ``estimated``; for invented indicators with the model
+parameters): between-municipality SD within 25 %, within SD within 15 %, AR(1) within 0.1,
+linear trend per year within 3 % of the indicator's total SD, correlations of municipality
+effects within 0.1 on average (0.35 at most). Indicators the pilots or the planted audit facts change are excluded from the
 moment checks (their planted structure is tested in test_planted.py).
 """
 
@@ -22,6 +23,7 @@ from tillit.domain.demo import load_params
 from tillit.domain.demo.calibration import (
     ar_mean_factor,
     disattenuated_correlation,
+    indirect_inference,
     nearest_correlation,
     panel_moments,
 )
@@ -63,10 +65,11 @@ def test_between_within_ar_and_trend(generated) -> None:
         if iid in PLANTED_ON:
             continue
         m = mom[iid]
+        want = p["estimated"] or p
         total = float(np.hypot(p["between_sd"], p["within_sd"]))
-        assert m.between_sd == pytest.approx(p["between_sd"], rel=0.2), iid
-        assert m.within_sd == pytest.approx(p["within_sd"], rel=0.2), iid
-        assert m.ar1 == pytest.approx(p["ar1"], abs=0.15), iid
+        assert m.between_sd == pytest.approx(want["between_sd"], rel=0.25), iid
+        assert m.within_sd == pytest.approx(want["within_sd"], rel=0.15), iid
+        assert m.ar1 == pytest.approx(want["ar1"], abs=0.1), iid
         # the national path: the real year means where observed, else the linear trend
         years = np.array(sorted(m.year_means))
         path = np.array([p["level"] + p["trend"] * (y - p["ref_year"]) for y in years])
@@ -86,7 +89,9 @@ def test_group_effects(generated, demo_ws) -> None:
         if iid in PLANTED_ON:
             continue
         for g, want in p["group_effects"].items():
-            tol = 4 * p["between_sd"] / np.sqrt(size[g]) + 0.1 * abs(want)
+            # SE of a group mean of municipality means: between and averaged within noise
+            se = np.hypot(p["between_sd"], p["within_sd"]) / np.sqrt(size[g])
+            tol = 4 * se + 0.1 * abs(want)
             assert abs(mom[iid].group_effects[g] - want) <= tol, (iid, g)
 
 
@@ -149,15 +154,43 @@ def test_params_reproduce_from_real_data(shared_data) -> None:
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    fresh = mod.build(shared_data)
+    fresh = mod.build(shared_data, refine=False)  # the simulation step is tested below
     stored = load_params()
     assert [i["id"] for i in fresh["indicators"]] == [
         i["id"] for i in stored["indicators"]
     ]
     for a, b in zip(fresh["indicators"], stored["indicators"], strict=True):
-        for key in ("level", "trend", "between_sd", "within_sd", "ar1"):
+        for key in ("level", "trend"):
             assert a[key] == pytest.approx(b[key], rel=1e-3, abs=1e-6), (a["id"], key)
+        if b["estimated"]:
+            for key in ("between_sd", "within_sd", "ar1"):
+                got, want = a["estimated"][key], b["estimated"][key]
+                assert got == pytest.approx(want, rel=1e-3), (a["id"], key)
+        assert a["group_effects"] == pytest.approx(
+            b["group_effects"], rel=1e-3, abs=1e-6
+        )
+        if b.get("gender"):
+            assert a["gender"] == pytest.approx(b["gender"], rel=1e-3, abs=1e-6)
         assert a["title"] == b["title"]
     np.testing.assert_allclose(
         fresh["correlation"]["matrix"], stored["correlation"]["matrix"], atol=2e-3
     )
+
+
+def test_indirect_inference_removes_short_panel_bias() -> None:
+    """Eight years, persistent shocks: the estimator is biased, the model fit is not."""
+    rng = np.random.default_rng(5)
+    n, t, rho, sw, sb = 290, 8, 0.8, 1.0, 1.0
+    e = np.empty((n, t))
+    e[:, 0] = sw * rng.standard_normal(n)
+    for k in range(1, t):
+        e[:, k] = rho * e[:, k - 1] + sw * np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    y = sb * rng.standard_normal((n, 1)) + e
+    mask = rng.random((n, t)) > 0.1
+    idx = [f"{i:04d}" for i in range(n)]
+    wide = pd.DataFrame(np.where(mask, y, np.nan), index=idx, columns=range(2015, 2023))
+    m = panel_moments(wide, pd.Series("g", index=idx))
+    assert m.ar1 < rho - 0.1  # the first-order correction is not enough here
+    b, w, a = indirect_inference(m.mask, (m.between_sd, m.within_sd, m.ar1), seed=1)
+    assert abs(a - rho) < abs(m.ar1 - rho) and a == pytest.approx(rho, abs=0.08)
+    assert w == pytest.approx(sw, rel=0.15) and b == pytest.approx(sb, rel=0.25)

@@ -11,7 +11,10 @@ Model (per indicator, on the model scale, municipality ``i``, year ``t``)::
 ``mu_t`` national (mean over municipalities) path, ``g`` SKR-group offsets, ``b_i`` the
 municipality effect with SD ``between_sd``, ``e_it`` a stationary AR(1) with SD
 ``within_sd``. Within-municipality demeaning biases naive estimates of ``rho`` (Nickell
-1981) and of both SDs; :func:`panel_moments` corrects all three to first order.
+1981) and of both SDs; :func:`panel_moments` corrects all three to first order, and
+:func:`indirect_inference` removes the remaining short-panel bias by simulation: the model
+parameters are those for which this estimator, applied to simulated panels with the real
+observation pattern, returns the real estimates.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ __all__ = [
     "ar_mean_factor",
     "disattenuated_correlation",
     "gender_moments",
+    "indirect_inference",
     "nearest_correlation",
     "panel_moments",
+    "simulate_moments",
 ]
 
 
@@ -46,6 +51,7 @@ class PanelMoments:
     effects: pd.Series  # b_i per municipality code (for cross-indicator correlations)
     reliability: float  # share of Var(b_i) that is true between variance
     n_municipalities: int
+    mask: np.ndarray  # which (municipality, year) cells were used
 
 
 def ar_mean_factor(rho: float, n: np.ndarray) -> np.ndarray:
@@ -130,6 +136,7 @@ def panel_moments(
         effects=b,
         reliability=var_b / var_b_raw if var_b_raw > 0 else 0.0,
         n_municipalities=len(wide),
+        mask=wide.notna().to_numpy(),
     )
 
 
@@ -192,3 +199,66 @@ def disattenuated_correlation(
     for k in c.columns:
         out.loc[k, k] = 1.0
     return out
+
+
+def simulate_moments(
+    mask: np.ndarray,
+    between_sd: float,
+    within_sd: float,
+    rho: float,
+    shocks: tuple[np.ndarray, np.ndarray],
+) -> tuple[float, float, float]:
+    """:func:`panel_moments` of panels simulated from the model on ``mask``'s pattern.
+
+    ``shocks`` are standard normals of shapes (reps, n) and (reps, n, T), reused across
+    calls (common random numbers) so the map from parameters to moments is smooth.
+    Returns the mean estimated (between_sd, within_sd, ar1) over the replications.
+    """
+    zb, eps = shocks
+    n, t = mask.shape
+    out = []
+    for r in range(zb.shape[0]):
+        e = np.empty((n, t))
+        e[:, 0] = within_sd * eps[r, :, 0]
+        innov = within_sd * np.sqrt(1.0 - rho**2)
+        for k in range(1, t):
+            e[:, k] = rho * e[:, k - 1] + innov * eps[r, :, k]
+        y = np.where(mask, between_sd * zb[r][:, None] + e, np.nan)
+        idx = [f"{i:05d}" for i in range(n)]
+        m = panel_moments(
+            pd.DataFrame(y, index=idx, columns=range(t)),
+            pd.Series("g", index=idx),
+            ref_year=0,
+            min_share=0.0,
+            min_obs=0,
+        )
+        out.append((m.between_sd, m.within_sd, m.ar1))
+    b, w, a = np.mean(out, axis=0)
+    return float(b), float(w), float(a)
+
+
+def indirect_inference(
+    mask: np.ndarray,
+    target: tuple[float, float, float],
+    *,
+    seed: int = 0,
+    reps: int = 4,
+    iterations: int = 8,
+) -> tuple[float, float, float]:
+    """Model (between_sd, within_sd, ar1) whose estimated moments match ``target``.
+
+    The first-order corrections in :func:`panel_moments` leave a bias in short panels
+    (about -0.1 in AR(1) over eight years). This finds, by fixed-point iteration on
+    simulated panels with the real panel's observation pattern ``mask``, the model
+    parameters for which the same estimator returns the real estimates ``target``.
+    """
+    rng = np.random.default_rng(seed)
+    n, t = mask.shape
+    shocks = (rng.standard_normal((reps, n)), rng.standard_normal((reps, n, t)))
+    b, w, a = target
+    for _ in range(iterations):
+        eb, ew, ea = simulate_moments(mask, b, w, a, shocks)
+        b *= target[0] / max(eb, 1e-12)
+        w *= target[1] / max(ew, 1e-12)
+        a = float(np.clip(a + (target[2] - ea), 0.0, 0.97))
+    return b, w, a
