@@ -8,11 +8,15 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from tillit.services import pilots as ps
+from tillit.web.api.models import ErrorOut
 from tillit.web.deps import ActorDep, EngineDep
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["pilots"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorOut} for s in (400, 403, 404, 422)
+}
+router = APIRouter(prefix="/api/v1", tags=["pilots"], responses=_ERRORS)
 
 
 @router.get(
