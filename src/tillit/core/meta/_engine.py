@@ -87,7 +87,8 @@ def _dl(y: FArray, v: FArray, x: FArray, mask: NDArray[np.bool_], p: int) -> FAr
     q = (py**2 / np.where(mask, w, 1.0)).sum(1)
     k = mask.sum(1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.maximum(0.0, (q - (k - p)) / tr_p)
+        out: FArray = np.maximum(0.0, (q - (k - p)) / tr_p)
+    return out
 
 
 def _he(y: FArray, v: FArray, x: FArray, mask: NDArray[np.bool_], p: int) -> FArray:
@@ -97,7 +98,8 @@ def _he(y: FArray, v: FArray, x: FArray, mask: NDArray[np.bool_], p: int) -> FAr
     h = np.einsum("nki,nij,nkj->nk", x, ainv, x) * w
     with np.errstate(divide="ignore", invalid="ignore"):
         he = ((r**2).sum(1) - (v * w * (1 - h)).sum(1)) / (mask.sum(1) - p)
-    return np.maximum(0.0, he)
+    out: FArray = np.maximum(0.0, he)
+    return out
 
 
 def loglik(
@@ -111,7 +113,8 @@ def loglik(
         ll += (py**2 / np.where(mask, w, 1.0)).sum(1)
     if reml:
         ll -= np.linalg.slogdet(ainv)[1]
-    return -0.5 * ll
+    out: FArray = -0.5 * ll
+    return out
 
 
 def _scoring(
@@ -299,7 +302,8 @@ def _gen_q(
     a = np.einsum("nki,nk,nkj->nij", x, w, x)
     beta = np.linalg.solve(a, np.einsum("nki,nk,nk->ni", x, w, y)[:, :, None])[:, :, 0]
     r = y - np.einsum("nki,ni->nk", x, beta)
-    return (w * r * r).sum(1)
+    out: FArray = (w * r * r).sum(1)
+    return out
 
 
 def _solve_gen_q(

@@ -72,7 +72,7 @@ class MetaBatch:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON: method, test, level and one record per outcome."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "method": self.method,
                 "test": self.test,
@@ -80,6 +80,7 @@ class MetaBatch:
                 "results": self.tidy().to_dict(orient="records"),
             }
         )
+        return out
 
     def summary(self) -> str:
         """Text table, one line per outcome."""

@@ -101,7 +101,8 @@ class MetaResult:
                 "studies": self.studies().to_dict(orient="records"),
             }
         )
-        return jsonable(d)
+        out: dict[str, Any] = jsonable(d)
+        return out
 
     def tidy(self) -> pd.DataFrame:
         """One row per coefficient."""

@@ -88,7 +88,8 @@ class PowerResult:
             "sim_size",
             "se_type",
         ]
-        return jsonable({k: getattr(self, k) for k in keys})
+        out: dict[str, Any] = jsonable({k: getattr(self, k) for k in keys})
+        return out
 
     def tidy(self) -> pd.DataFrame:
         """One row per method: analytic BPW, naive, ANCOVA, simulation."""
@@ -201,7 +202,7 @@ def power_analysis(
     fp = comp["sigma2"] * ((1 + (r - 1) * rho) / r - m * rho**2 / (1 + (m - 1) * rho))
     ancova = mult * np.sqrt(max(fp, 0.0) * scale)
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)  # recorded
+        seed = int(np.random.SeedSequence().generate_state(1)[0])  # recorded
     draws = None
     sim_mde = sim_power = sim_size = np.nan
     if simulations > 0:

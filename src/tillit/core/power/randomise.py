@@ -44,7 +44,7 @@ class Assignment:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON shape."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "design": self.design,
                 "seed": self.seed,
@@ -52,6 +52,7 @@ class Assignment:
                 "balance": self.balance.to_dict() if self.balance else None,
             }
         )
+        return out
 
     def tidy(self) -> pd.DataFrame:
         """The assignment table."""
@@ -82,9 +83,10 @@ def _treated_counts(
             raise DataError("share must be between 0 and 1")
         target = share * sizes
     else:
-        if not 0 < treated < total:  # type: ignore[operator]
+        treated = int(treated or 0)
+        if not 0 < treated < total:
             raise DataError(f"treated must be between 1 and {total - 1}")
-        target = treated * sizes / total  # type: ignore[operator]
+        target = treated * sizes / total
     base = np.floor(target).astype(int)
     want = int(np.round(target.sum()))
     order = np.argsort(-(target - base), kind="stable")  # largest remainders first
@@ -137,7 +139,11 @@ def randomise(
         )
     if units[unit].duplicated().any():
         raise DataError("unit ids must be unique", field=unit)
-    seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+    seed = (
+        int(np.random.SeedSequence().generate_state(1)[0])
+        if seed is None
+        else int(seed)
+    )
     rng = np.random.default_rng(seed)
     table = units.copy()
     table["_key"] = table[unit].astype(str)

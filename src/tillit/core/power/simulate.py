@@ -44,7 +44,8 @@ class PlaceboDraws:
         """Rejection rate when ``effect`` is added to every treated post-period value."""
         eff = np.atleast_1d(np.asarray(effect, dtype=float))
         t = (self.est[None, :] + eff[:, None]) / self.se[None, :]
-        return np.mean(np.abs(t) > self.crit[None, :], axis=1)
+        out: FArray = np.mean(np.abs(t) > self.crit[None, :], axis=1)
+        return out
 
     def mde(self, target: float) -> float:
         """Smallest positive effect with simulated power >= ``target`` (bisection)."""

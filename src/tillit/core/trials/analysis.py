@@ -192,7 +192,8 @@ def _cuped(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     if x.shape[1] == 0:
         return y
     theta, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(y)), x]), y, rcond=None)
-    return y - x @ theta[1:]
+    out: np.ndarray = y - x @ theta[1:]
+    return out
 
 
 def _draw_fn(p: _Prepared, rng: np.random.Generator, exact: bool):  # type: ignore[no-untyped-def]
@@ -217,13 +218,16 @@ def _draw_fn(p: _Prepared, rng: np.random.Generator, exact: bool):  # type: igno
             None,
         )
     # stepped wedge: cells are cluster x period, permute crossover periods across clusters
-    n_t = int(p.period.max()) + 1  # type: ignore[union-attr]
+    if p.period is None:  # pragma: no cover - guarded by the caller
+        raise EstimationError("internal: stepped wedge without periods")
+    start = p.start
+    n_t = int(p.period.max()) + 1
     cell = p.unit * n_t + p.period
     cell_unit = np.repeat(np.arange(p.n_units), n_t)
     cell_t = np.tile(np.arange(n_t), p.n_units)
 
     def draw_sw(m: int) -> np.ndarray:
-        starts = permute_within(p.start, p.block, m, rng)  # (m, units)
+        starts = permute_within(start, p.block, m, rng)  # (m, units)
         return (cell_t[:, None] >= starts.T[cell_unit]).astype(float)
 
     return draw_sw, cell, p.n_units * n_t, None

@@ -38,7 +38,7 @@ class BalanceResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON shape."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "covariates": list(self.rows),
                 "joint_f": self.f_stat,
@@ -47,6 +47,7 @@ class BalanceResult:
                 "joint_p": self.p_value,
             }
         )
+        return out
 
     def summary(self) -> str:
         """Text table."""
@@ -64,7 +65,7 @@ def balance_table(
     d = np.asarray(treatment, dtype=float)
     x = covariates.to_numpy(dtype=float)
     t, c = d == 1, d == 0
-    rows = []
+    rows: list[dict[str, float | str]] = []
     for j, name in enumerate(covariates.columns):
         m1, m0 = x[t, j].mean(), x[c, j].mean()
         v1 = x[t, j].var(ddof=1) if t.sum() > 1 else np.nan

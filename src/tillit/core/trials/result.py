@@ -61,7 +61,8 @@ class TrialResult:
                 "balance": self.balance.to_dict() if self.balance else None,
             }
         )
-        return jsonable(d)
+        out: dict[str, Any] = jsonable(d)
+        return out
 
     def tidy(self) -> pd.DataFrame:
         """One row per reported coefficient (treatment first; fixed effects omitted)."""

@@ -48,7 +48,9 @@ def cell_stats(
             for j in range(z.shape[1])
         ]
     )
-    return CellStats(s, n, zc, zinv)
+    return CellStats(
+        s.astype(float), n.astype(float), zc.astype(float), zinv.astype(float)
+    )
 
 
 def coefficients_for(st: CellStats, a: FArray) -> FArray:

@@ -116,7 +116,7 @@ def ols_robust(
     order = np.argsort(inv, kind="stable")
     bounds = np.searchsorted(inv[order], np.arange(g + 1))
     members = [order[bounds[j] : bounds[j + 1]] for j in range(g)]
-    pieces = _cr2_pieces(x, m, members)
+    pieces = _cr2_pieces(x, np.asarray(m, dtype=np.float64), members)
     scores = np.empty((g, p))
     # W_g = X_g' A_g X_g M (p x p) and |A_g X_g M e_j|^2 for the df
     w_all = np.empty((g, p, p))
