@@ -23,6 +23,7 @@ Rules (also in docs/import.md)
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from tillit.core.errors import DataError, PermissionDenied
+from tillit.core.errors import Conflict, DataError, PermissionDenied
 from tillit.domain.records import Actor, Indicator, Unit
 from tillit.services.catalog import upsert_indicators_conn, upsert_units
 from tillit.sources.batch import dedupe_batch, diff_existing
@@ -258,6 +261,32 @@ def import_frame(
     file = filename or None
     obs = normalise_observations(df, file=file)
     meta = list(indicators_meta or [])
+    try:
+        return _import_checked(engine, obs, meta, source, filename, actor, progress)
+    except (OperationalError, sqlite3.OperationalError) as exc:
+        if "locked" not in str(exc).lower():
+            raise
+        raise Conflict(
+            "the database is busy with another import; try again in a moment"
+        ) from exc
+    except (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
+        # the natural key was checked before writing: a concurrent import got there first
+        raise Conflict(
+            "another import wrote some of these observations at the same time; "
+            "import the file again"
+        ) from exc
+
+
+def _import_checked(
+    engine: Engine,
+    obs: pd.DataFrame,
+    meta: list[Indicator],
+    source: str,
+    filename: str,
+    actor: Actor | None,
+    progress: Progress | None,
+) -> ImportReport:
+    file = filename or None
     with write_transaction(engine) as conn:
         if meta:
             if actor is not None and not actor.is_admin:

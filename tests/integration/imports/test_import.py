@@ -323,3 +323,31 @@ def test_import_frame_in_chunks_reports_progress(
     assert np.allclose(
         np.sort(s["value"].to_numpy()), np.sort(df["value"].to_numpy()), rtol=0, atol=0
     )
+
+
+def test_busy_database_and_concurrent_writes_are_conflicts(
+    engine: Engine, ind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from tillit.core.errors import Conflict
+
+    def locked(*a: object, **k: object) -> None:
+        raise OperationalError(
+            "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    def raced(*a: object, **k: object) -> None:
+        raise sqlite3.IntegrityError(
+            "UNIQUE constraint failed: observations.indicator_id"
+        )
+
+    data = csv(ind, ["0180,2020,T,1"])
+    monkeypatch.setattr(imports, "_import_checked", locked)
+    with pytest.raises(Conflict, match="busy"):
+        imports.import_bytes(engine, data, "a.csv")
+    monkeypatch.setattr(imports, "_import_checked", raced)
+    with pytest.raises(Conflict, match="again"):
+        imports.import_bytes(engine, data, "a.csv")
