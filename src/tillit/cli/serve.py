@@ -77,19 +77,17 @@ def serve(host: str, port: int, demo: bool, reload: bool) -> None:
         click.echo("demo accounts (user / password / role / organisation):")
         for user, password, role, org in accounts:
             click.echo(f"  {user:<11} {password:<16} {role:<10} {org or ''}")
-    if reload:
-        os.environ["TILLIT_DEMO"] = "1" if settings.demo else "0"
-        uvicorn.run(
-            "tillit.web.app:_app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            reload=True,
-        )
-        return
-    from tillit.web.app import create_app
-
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # the app is built by uvicorn from the environment (the CLI does not import the
+    # web layer: both are front ends of the same layer)
+    os.environ["TILLIT_DEMO"] = "1" if settings.demo else "0"
+    uvicorn.run(
+        "tillit.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        log_level="info",
+    )
 
 
 def register(main: click.Group) -> None:

@@ -30,8 +30,9 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 
 from tillit.core.errors import Conflict, DataError, NotFound, PermissionDenied
 from tillit.domain.records import Actor
@@ -117,7 +118,7 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_hex(8))
 
 
-def _user_query():  # type: ignore[no-untyped-def]
+def _user_query() -> Select[Any]:
     return select(
         users.c.id,
         users.c.username,
@@ -179,8 +180,8 @@ def create_user(
                 role=role,
                 organisation_id=oid,
             )
-        ).inserted_primary_key[0]
-    return get_user(engine, int(uid))
+        ).inserted_primary_key
+    return get_user(engine, int(uid[0]))  # type: ignore[index]
 
 
 def get_user(engine: Engine, user_id: int) -> User:

@@ -508,7 +508,9 @@ def profile(
         }
     ).set_index("indicator")
     out = out.join(pos).join(tr[["slope", "se", "direction"]])
-    out["spark"] = [spark.get(k, []) for k in out.index]
+    out["spark"] = pd.Series(
+        [spark.get(k, []) for k in out.index], index=out.index, dtype=object
+    )
     out["position"] = [
         position_label(p, higher_is_better=h, lang=lang)
         for p, h in zip(out["percentile"], out["higher_is_better"], strict=True)

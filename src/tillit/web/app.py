@@ -31,7 +31,7 @@ from tillit.config import Settings
 from tillit.store.db import make_engine
 from tillit.web.errors import install_error_handlers
 
-__all__ = ["SECURITY_HEADERS", "create_app"]
+__all__ = ["SECURITY_HEADERS", "app_from_env", "create_app"]
 
 STATIC = Path(__file__).with_name("static")
 
@@ -152,7 +152,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     return app
 
 
-def _app_from_env() -> Any:  # pragma: no cover - for ``uvicorn --factory`` / --reload
+def app_from_env() -> FastAPI:
+    """The app for the settings in the environment (``uvicorn --factory``, ``tillit serve``)."""
     from tillit.config import load_settings
 
     return create_app(load_settings())

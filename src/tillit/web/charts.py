@@ -53,7 +53,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(lo / step) * step
-    ticks = []
+    ticks: list[float] = []
     v = start
     while v <= hi + step * 0.5 and len(ticks) < 50:
         ticks.append(round(v, 12))
@@ -241,15 +241,15 @@ def line_chart(
     legend: list[tuple[str, str, str]] = []
     if band is not None:
         pts = [
-            (x, lo, hi)
+            (x, float(lo), float(hi))  # type: ignore[arg-type]
             for x, lo, hi in zip(band.xs, band.lo, band.hi, strict=True)
             if _ok(lo) and _ok(hi)
         ]
         if pts:
-            upper = " ".join(f"{f.sx(x):.1f},{f.sy(hi):.1f}" for x, _lo, hi in pts)  # type: ignore[arg-type]
+            upper = " ".join(f"{f.sx(x):.1f},{f.sy(hi):.1f}" for x, _lo, hi in pts)
             lower = " ".join(
                 f"{f.sx(x):.1f},{f.sy(lo):.1f}" for x, lo, _hi in reversed(pts)
-            )  # type: ignore[arg-type]
+            )
             f.parts.append(
                 f'<polygon class="band" points="{upper} {lower}" fill="{MUTED}" '
                 f'fill-opacity="0.25"><title>{escape(band.name)}</title></polygon>'

@@ -57,7 +57,7 @@ class FollowUp:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON shape: org, higher_is_better, n_peers, years, trend, latest."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "org": self.org,
                 "higher_is_better": self.higher_is_better,
@@ -68,6 +68,7 @@ class FollowUp:
                 "label": {"sv": self.label("sv"), "en": self.label("en")},
             }
         )
+        return out
 
     def summary(self) -> str:
         """A few lines for people."""

@@ -48,7 +48,7 @@ class Trend:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON shape."""
-        return jsonable(
+        out: dict[str, Any] = jsonable(
             {
                 "slope": self.slope,
                 "se": self.se,
@@ -59,6 +59,7 @@ class Trend:
                 "direction": self.direction,
             }
         )
+        return out
 
     def tidy(self) -> pd.DataFrame:
         """One-row DataFrame."""
@@ -99,7 +100,7 @@ def _ols_by_group(df: pd.DataFrame) -> pd.DataFrame:
         slope = sxy / sxx
         rss = (syy - slope * sxy).clip(lower=0.0)
         dof = n - 2
-        se = np.sqrt(rss / dof / sxx).where(dof > 0)
+        se = pd.Series(np.sqrt(rss / dof / sxx), index=n.index).where(dof > 0)
         t = slope / se
     p = pd.Series(
         2 * stats.t.sf(np.abs(t.to_numpy()), np.maximum(dof, 1)), index=n.index

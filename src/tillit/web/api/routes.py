@@ -242,7 +242,9 @@ async def import_data(
 
 
 # ---- exports: the data behind every view ------------------------------------------
-_FILE = {200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}}
+_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}}}
+}
 
 
 @router.get("/export/indicators.{fmt}", responses=_FILE, response_model=None)

@@ -31,7 +31,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return df.astype(object).where(df.notna(), None).to_dict(orient="records")  # type: ignore[no-any-return]
+    out: list[dict[str, Any]] = (
+        df.astype(object).where(df.notna(), None).to_dict(orient="records")  # type: ignore[assignment]
+    )
+    return out
 
 
 @router.get("/", response_class=HTMLResponse)
