@@ -113,6 +113,26 @@ def _rows(conn: Connection, *where: Any) -> list[Any]:
     return conn.execute(stmt).all()
 
 
+def _registered_document(conn: Connection, row: Any) -> dict[str, Any]:
+    """A draft's working document; for a registered pilot its latest registry version.
+
+    Registered content is read from the registry itself, so that what readers see is
+    what the hash chain covers (``pilots.document`` is only a working copy).
+    """
+    if row.status == "draft":
+        return json.loads(row.document)  # type: ignore[no-any-return]
+    content = conn.execute(
+        select(registry_entries.c.content)
+        .where(
+            registry_entries.c.pilot_id == row.code,
+            registry_entries.c.kind != "conclusion",
+        )
+        .order_by(registry_entries.c.seq.desc())
+        .limit(1)
+    ).scalar()
+    return json.loads(content if content is not None else row.document)  # type: ignore[no-any-return]
+
+
 def _view(conn: Connection, actor: Actor, row: Any) -> Pilot:
     res = researchers_of(conn, row.id)
     attached = actor.role == "researcher" and actor.user_id in {r["id"] for r in res}
@@ -129,7 +149,7 @@ def _view(conn: Connection, actor: Actor, row: Any) -> Pilot:
         organisation_name=row.organisation_name,
         status=row.status,
         title=row.title,
-        document=json.loads(row.document),
+        document=_registered_document(conn, row),
         version=row.version,
         verdict=row.verdict,
         is_demo=bool(row.is_demo),
@@ -361,7 +381,7 @@ def amend(
             )
         check_registrable(doc)
         _check_refs(conn, doc)
-        if canonical_json(doc) == row.document:
+        if canonical_json(doc) == canonical_json(_registered_document(conn, row)):
             raise DataError("the amendment changes nothing", field="document")
         entry = _append(
             conn,

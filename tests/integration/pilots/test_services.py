@@ -187,6 +187,13 @@ def test_tampering_in_the_database_is_detected(engine, actors, tmp_path) -> None
             text("UPDATE registry_entries SET content = :c WHERE seq = :s"),
             {"c": content, "s": seq},
         )
+        # a silent edit of the working copy in ``pilots`` is not what readers see
+        conn.execute(
+            text("UPDATE pilots SET document = :d WHERE code = :c"),
+            {"d": content.replace('"N00001"', '"N00003"'), "c": code},
+        )
+    shown = ps.get_pilot(engine, actors["public"], code).document
+    assert shown["primary_outcomes"] == ["N00001"]
 
 
 def test_network_applications(engine, actors) -> None:
