@@ -209,3 +209,4 @@ users = Table(
     CheckConstraint("role in ('admin','member','researcher')", name="role"),
 )
 from tillit.store.pilots_tables import *  # noqa: E402, F403  (network and pilot registry, #5)
+from tillit.store.survey_tables import *  # noqa: E402, F403  (trust barometer and dialogue, #7)
