@@ -129,10 +129,10 @@ def _text(value: Any, field: str, limit: int = _MAX_TEXT) -> str:
         return ""
     if not isinstance(value, str):
         raise DataError("must be text", field=field)
-    value = value.strip()
-    if len(value) > limit:
+    out = value.strip()
+    if len(out) > limit:
         raise DataError(f"at most {limit} characters", field=field)
-    return value
+    return out
 
 
 def _texts(value: Any, field: str) -> list[str]:

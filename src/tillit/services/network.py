@@ -106,7 +106,7 @@ def apply(
         if pending is not None:
             raise Conflict("an application from this organisation is already pending")
         return int(
-            conn.execute(
+            conn.execute(  # type: ignore[index]
                 network_applications.insert().values(
                     organisation_id=oid,
                     contact_name=contact_name,

@@ -110,7 +110,7 @@ def _rows(conn: Connection, *where: Any) -> list[Any]:
         .where(*where)
         .order_by(pilots.c.id)
     )
-    return conn.execute(stmt).all()
+    return list(conn.execute(stmt).all())
 
 
 def _registered_document(conn: Connection, row: Any) -> dict[str, Any]:
@@ -261,7 +261,7 @@ def create_draft(
         _require_writer(actor, int(oid))
         _check_refs(conn, doc)
         tmp = f"tmp-{datetime.now(UTC).timestamp()}-{actor.user_id}"
-        pid = conn.execute(
+        pid = conn.execute(  # type: ignore[index]
             pilots.insert().values(
                 code=tmp,
                 organisation_id=oid,
