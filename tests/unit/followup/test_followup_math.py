@@ -196,3 +196,38 @@ def test_follow_up_bundles_everything() -> None:
     }
     assert d["years"][-1]["value"] is None  # strict JSON
     assert "0000 2019" in fu.summary()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ys=st.lists(
+        st.one_of(st.floats(-100, 100), st.just(math.nan)), min_size=0, max_size=12
+    ),
+    last_n=st.integers(1, 8),
+    hib=st.sampled_from([True, False, None]),
+)
+def test_single_trend_agrees_with_the_grouped_version(
+    ys: list[float], last_n: int, hib: bool | None
+) -> None:
+    years = list(range(2000, 2000 + len(ys)))
+    one = trend(years, ys, higher_is_better=hib, last_n=last_n)
+    many = trends(
+        pd.DataFrame({"k": "a", "year": years, "value": ys}),
+        key="k",
+        higher_is_better=hib,
+        last_n=last_n,
+    )
+    if many.empty:
+        assert one.n == 0
+        return
+    row = many.loc["a"]
+    assert one.n == row["n"] and one.direction == row["direction"]
+    for got, want in (
+        (one.slope, row["slope"]),
+        (one.se, row["se"]),
+        (one.p_value, row["p_value"]),
+    ):
+        if math.isnan(want):
+            assert math.isnan(got)
+        else:
+            assert got == pytest.approx(want, rel=1e-6, abs=1e-9)

@@ -203,17 +203,36 @@ def trend(
     >>> t.direction, round(t.slope, 2)
     ('improving', 1.04)
     """
-    df = pd.DataFrame({"k": 0, "year": np.asarray(years), "value": np.asarray(values)})
-    res = trends(df, key="k", higher_is_better=higher_is_better, last_n=last_n)
-    if res.empty:
+    x = np.asarray(years, dtype=float)
+    y = np.asarray(values, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    order = np.argsort(x, kind="stable")[-max(int(last_n), 1) :]
+    x, y = x[order], y[order]
+    n = len(x)
+    if n == 0:
         return Trend(math.nan, math.nan, math.nan, 0, None, None, "insufficient")
-    r = res.iloc[0]
+    slope = se = p = math.nan
+    if n >= 2:
+        dx, dy = x - x.mean(), y - y.mean()
+        sxx = float(dx @ dx)
+        slope = float(dx @ dy) / sxx if sxx > 0 else math.nan
+    if n >= 3 and math.isfinite(slope):
+        rss = max(float(((dy - slope * dx) ** 2).sum()), 0.0)
+        se = math.sqrt(rss / (n - 2) / sxx)
+        if se > 0:
+            p = float(2 * stats.t.sf(abs(slope / se), n - 2))
+        else:
+            p = 0.0 if slope != 0 else math.nan
+    direction = _direction(
+        np.array([slope]), np.array([p]), np.array([n]), higher_is_better
+    )[0]
     return Trend(
-        slope=float(r["slope"]),
-        se=float(r["se"]),
-        p_value=float(r["p_value"]),
-        n=int(r["n"]),
-        first_year=int(r["first_year"]),
-        last_year=int(r["last_year"]),
-        direction=str(r["direction"]),
+        slope=slope,
+        se=se,
+        p_value=p,
+        n=n,
+        first_year=int(x.min()),
+        last_year=int(x.max()),
+        direction=str(direction),
     )
