@@ -254,9 +254,9 @@ async def new_submit(request: Request, engine: EngineDep, actor: ActorDep) -> Re
         code = ps.create_draft(
             engine, actor, raw, str(form.get("organisation", "")) or None
         )
-    except (DataError, TillitError) as err:
-        if isinstance(err, PermissionDenied):
-            raise
+    except PermissionDenied:
+        raise
+    except TillitError as err:
         return _edit_form(
             request,
             values=_form_values(raw),
