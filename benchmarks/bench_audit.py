@@ -147,7 +147,8 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     machine = (
         f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
-        f"{platform.python_version()}, numpy {np.__version__}, load {load:.1f}"
+        f"{platform.python_version()}, numpy {np.__version__}, load {load:.1f}, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}"
     )
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = f"\n## {when} — {machine}\n\n{head}\n{sep}\n{row}\n"

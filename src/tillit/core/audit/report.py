@@ -28,6 +28,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;max-width:70rem;color:#222}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1.5rem}
 th,td{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}
+td.num{white-space:nowrap} td.ev{min-width:28rem} .wide{overflow-x:auto}
 th{background:#f3f3f3} td.num{text-align:right;font-variant-numeric:tabular-nums}
 svg{background:#fff;border:1px solid #ddd;margin:.5rem 0} .note{color:#555;font-size:.9rem}
 """
@@ -60,8 +61,10 @@ def _table(df: pd.DataFrame, max_rows: int = 500) -> str:
         cells = "".join(
             f"<td class='num'>{_fmt(v)}</td>"
             if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            else f"<td class='ev'>{_fmt(v)}</td>"
+            if c == "evidence"
             else f"<td>{_fmt(v)}</td>"
-            for v in rec
+            for c, v in zip(df.columns, rec, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
     more = (
@@ -69,7 +72,9 @@ def _table(df: pd.DataFrame, max_rows: int = 500) -> str:
         if len(df) > max_rows
         else ""
     )
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
+    return (
+        f"<div class='wide'><table><tr>{head}</tr>{''.join(rows)}</table></div>{more}"
+    )
 
 
 def _svg(w: int, h: int, body: str, title: str) -> str:
@@ -237,6 +242,18 @@ def _histogram(name: str, hist: dict[str, Any], threshold: float) -> str:
     return _svg(w, h, "".join(out), f"Distribution of {name} around its target")
 
 
+_MAIN = [
+    "indicator",
+    "rank",
+    "action",
+    "hours_per_year",
+    "information",
+    "icc",
+    "unique_share",
+    "validity",
+    "keep_instead",
+    "evidence",
+]
 _METHODS = """
 <h2>Methods</h2>
 <ul>
@@ -246,8 +263,9 @@ single year's variance that is stable between municipalities; ICC(k) the reliabi
 municipality's mean over n0 years; CI from the F distribution. MDC: the smallest change a
 pilot with the stated number of treated municipalities detects at the stated power.</li>
 <li><b>Redundancy</b>: pairwise-complete correlations of municipality means and of yearly
-changes; unique share = 1 - R&sup2; on all other indicators from the inverse of the
-Ledoit-Wolf-shrunk correlation matrix; average-linkage clusters on 1 - |r|.</li>
+changes; unique share = adjusted 1 - R&sup2; on all other indicators from the inverse
+correlation matrix (Ledoit-Wolf-shrunk when indicators outnumber half the municipalities);
+average-linkage clusters on 1 - |r|.</li>
 <li><b>Validity</b>: correlation with each criterion between municipalities (Fisher z CI)
 and within (cluster-robust by municipality), p-values adjusted together.</li>
 <li><b>Gaming</b>: excess mass at the target against a polynomial fit of the histogram
@@ -274,7 +292,8 @@ def render_html(res: SignalAudit) -> str:
         + ".</p>",
     ]
     parts += [f"<p class='note'>Note: {_e(d)}</p>" for d in res.diagnostics]
-    parts += ["<h2>What to remove or slim</h2>", _scatter(rec), _table(res.tidy())]
+    tidy = res.tidy()
+    parts += ["<h2>What to remove or slim</h2>", _scatter(rec), _table(tidy[_MAIN])]
     parts += ["<h2>What to add</h2>", _table(res.gaps)]
     parts += ["<h2>Reliability</h2>", _icc_plot(rec)]
     parts += ["<h2>Redundancy</h2>"]
@@ -289,5 +308,9 @@ def render_html(res: SignalAudit) -> str:
             parts.append(
                 _histogram(str(row["indicator"]), hist, float(row["threshold"]))
             )
+    parts += [
+        "<h2>All numbers per indicator</h2>",
+        _table(tidy.drop(columns="evidence")),
+    ]
     parts += [_METHODS, "</body></html>"]
     return "\n".join(parts)
