@@ -70,26 +70,27 @@ def write_kolada_json(df: pd.DataFrame, path: Path) -> None:
     """The same observations in the Kolada API ``data`` shape (one entry per kpi x
     municipality x year with its gender values)."""
     values = df["value"].to_numpy()
-    entries = []
-    for start in range(0, len(df), 3):
-        stop = min(start + 3, len(df))
-        first = df.iloc[start]
-        entries.append(
-            {
-                "kpi": first["indicator"],
-                "municipality": first["municipality"],
-                "period": int(first["period"]),
-                "values": [
-                    {
-                        "gender": str(GENDERS[j - start]),
-                        "status": "",
-                        "value": None if np.isnan(values[j]) else float(values[j]),
-                        "count": 1,
-                    }
-                    for j in range(start, stop)
-                ],
-            }
-        )
+    kpi = df["indicator"].to_numpy()
+    mun = df["municipality"].to_numpy()
+    per = df["period"].astype(int).to_numpy()
+    gen = df["gender"].to_numpy()
+    entries = [
+        {
+            "kpi": kpi[start],
+            "municipality": mun[start],
+            "period": int(per[start]),
+            "values": [
+                {
+                    "gender": gen[j],
+                    "status": "",
+                    "value": None if np.isnan(values[j]) else float(values[j]),
+                    "count": 1,
+                }
+                for j in range(start, min(start + 3, len(df)))
+            ],
+        }
+        for start in range(0, len(df), 3)
+    ]
     path.write_text(json.dumps({"count": len(entries), "values": entries}), "utf-8")
 
 
