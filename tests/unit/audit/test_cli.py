@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -168,3 +169,39 @@ def test_signals_errors(files: dict[str, Path]) -> None:
         "kpi",
     )
     assert code == 2 and "missing column" in err
+
+
+def test_signals_municipalities_only(tmp_path: Path) -> None:
+    from tillit.domain.geography import municipalities
+
+    codes = [*municipalities()["code"][:30], "0000", "0001"]  # + Sweden, a region
+    rng = np.random.default_rng(0)
+    rows = [
+        (ind, code, year, float(rng.normal()))
+        for ind in ("A", "B")
+        for code in codes
+        for year in range(2015, 2021)
+    ]
+    path = tmp_path / "k.csv"
+    pd.DataFrame(rows, columns=["kpi", "municipality", "period", "value"]).to_csv(
+        path, index=False
+    )
+    args = [
+        "audit",
+        "signals",
+        "--data",
+        str(path),
+        "--indicator-column",
+        "kpi",
+        "--unit",
+        "municipality",
+        "--format",
+        "json",
+    ]
+    code, out, err = run(*args, "--municipalities-only")
+    assert code == 0, err
+    assert json.loads(out)["settings"]["n_units"] == 30
+    code, out, _ = run(*args)
+    assert (
+        json.loads(out)["settings"]["n_units"] == 32
+    )  # codes kept as text: 0000, 0001

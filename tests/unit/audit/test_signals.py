@@ -204,3 +204,23 @@ def test_public_api_is_explicit() -> None:
     for name in audit_pkg.__all__:
         assert hasattr(audit_pkg, name), name
     assert "audit_signals" in audit_pkg.__all__ and "Ledger" in audit_pkg.__all__
+
+
+def test_degenerate_indicators_become_diagnostics_not_crashes() -> None:
+    p = random_panel(4, 60, 8, seed=3)
+    x = p.values.copy()
+    x[1] = np.nan  # no data at all
+    x[2] = 7.0  # constant
+    x[3, :, :4] = np.nan  # half the years missing
+    panel = IndicatorPanel.from_array(
+        x, ["ok", "empty", "constant", "half"], None, list(p.years)
+    )
+    res = audit_signals(panel, targets=["half=50:2004", "constant=7:2003"])
+    rec = res.recommendations
+    assert (
+        rec.loc["empty", "action"] == "drop" and rec.loc["constant", "action"] == "drop"
+    )
+    assert rec.loc["ok", "action"] == "keep" and np.isfinite(rec.loc["half", "icc"])
+    assert any("fewer than 20" in d for d in res.diagnostics)
+    json.dumps(res.to_dict(), allow_nan=False)
+    assert "<svg" in res.to_html()
