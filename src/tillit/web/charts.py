@@ -185,7 +185,7 @@ def _legend(f: _Frame, items: list[tuple[str, str, str]]) -> None:
             f'<g class="legend-item">{sym}<text x="{x + 21}" y="19" font-size="12" '
             f'fill="#222">{escape(name)}</text></g>'
         )
-        x += 34 + int(6.6 * len(name))
+        x += 44 + int(7.4 * len(name))
 
 
 def _path(f: _Frame, xs: Sequence[float], ys: Sequence[float | None]) -> str:
