@@ -70,6 +70,25 @@ class Functionals:
             out += quad + 2 * k * lin + st.n_c[c] * k * k
         return out
 
+    def cov(self, st: CohortStats, rows: np.ndarray) -> np.ndarray:
+        """Covariance ``sum_i IF_ia IF_ib / n^2`` of functionals ``rows``, (K, R, R)."""
+        K = self.estimate.shape[1]
+        R = rows.shape[0]
+        out = np.zeros((K, R, R))
+        n = float(st.n_c.sum())
+        for c in range(st.n_c.shape[0]):
+            if st.n_c[c] == 0 or R == 0:
+                continue
+            b = self.coef[c][rows]  # (R, T)
+            k = self.const[c][rows]  # (R, K)
+            bq = np.tensordot(b, st.q[c], axes=([1], [0]))  # (R, T, K)
+            out += np.einsum("rtk,qt->krq", bq, b, optimize=True)
+            lin = b @ st.s[c]  # (R, K)
+            cross = k.T[:, :, None] * lin.T[:, None, :]  # (K, R, R)
+            out += cross + cross.transpose(0, 2, 1)
+            out += st.n_c[c] * k.T[:, :, None] * k.T[:, None, :]
+        return out / n**2
+
     def materialize(
         self, y: np.ndarray, st: CohortStats, rows: np.ndarray
     ) -> np.ndarray:

@@ -132,11 +132,20 @@ def _to_wide(
     cols: list[str],
     ucode: np.ndarray,
     tcode: np.ndarray,
-    shape: tuple,
+    shape: tuple[int, int],
 ) -> np.ndarray:
     out = np.full((*shape, len(cols)), np.nan)
-    for j, c in enumerate(cols):
-        out[ucode, tcode, j] = _numeric(df, c).to_numpy()
+    if not cols:
+        return out
+    sub = df[cols]
+    if all(
+        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+        for t in sub.dtypes
+    ):
+        out[ucode, tcode, :] = sub.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        for j, c in enumerate(cols):
+            out[ucode, tcode, j] = _numeric(df, c).to_numpy()
     return out
 
 

@@ -23,6 +23,7 @@ Example
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -234,10 +235,16 @@ def _estimate_all(
     valid = ~np.isnan(y).any(axis=1)  # (n, K)
     degenerate: dict[str, str] = {}
     batches: dict[bytes, list[int]] = {}
+    masked = np.where(valid[:, None, :], y, np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore", RuntimeWarning
+        )  # all-NaN outcomes: handled below
+        spread = np.nanmax(masked, axis=(0, 1)) - np.nanmin(masked, axis=(0, 1))
     for k, name in enumerate(panel.outcomes):
         if not valid[:, k].any():
             degenerate[name] = "no unit has a value in every period (all missing)"
-        elif np.nanmax(y[valid[:, k], :, k]) == np.nanmin(y[valid[:, k], :, k]):
+        elif spread[k] == 0:
             degenerate[name] = "constant outcome: nothing to estimate"
         else:
             batches.setdefault(valid[:, k].tobytes(), []).append(k)
@@ -281,26 +288,32 @@ def _estimate_batch(
     maps = build_maps(
         cells.group, cells.time, coh, min_e=setup.min_e, max_e=setup.max_e
     )
-    y = panel.y[rows][:, :, ks]
-    y = y - y.mean(axis=1, keepdims=True)  # unit shifts cancel in every change
+    yb = panel.y if rows.all() else panel.y[rows]
+    y = yb[:, :, ks] if len(ks) < yb.shape[2] else yb.copy()
+    y -= y.mean(axis=1, keepdims=True)  # unit shifts cancel in every change
     x = panel.x[rows]
     clus = panel.cluster[rows] if panel.cluster is not None else np.flatnonzero(rows)
     n, gt = y.shape[0], cells.group.shape[0]
     fast = x.shape[2] == 0 and panel.cluster is None
     codes = np.searchsorted(maps.cohort_codes, coh)
     reps = draws.shape[0] if draws is not None else 1
-    per_k = (
-        max(n * gt, maps.cohort_codes.size * panel.n_periods**2, reps * gt)
-        if fast
-        else n * gt
-    )
+    if fast:  # memory per outcome: cohort cross-products, bootstrap draws, y itself
+        c_codes = maps.cohort_codes.size
+        per_k = max(
+            c_codes * panel.n_periods * max(panel.n_periods, reps),
+            reps * gt,
+            n * panel.n_periods,
+            n * gt if setup.keep_influence else 0,
+        )
+    else:
+        per_k = n * gt
     step = max(1, _CHUNK // max(per_k, 1))
     out: dict[str, OutcomeResult] = {}
     tb: dict[str, np.ndarray] = {}
     ctx = _Chunk(panel, rows, coh, cells, maps, clus, setup, draws)
     for s in range(0, len(ks), step):
         idx = list(range(s, min(s + step, len(ks))))
-        yc = y[:, :, idx]
+        yc = y[:, :, s : s + len(idx)]
         if fast:
             st = _stats_fast(yc, codes, ctx)
         else:
@@ -387,8 +400,8 @@ def _stats_fast(y: np.ndarray, codes: np.ndarray, ctx: _Chunk) -> _Stats:
         se_agg_a=_se_from_sumsq(af.sumsq(st), n),
         b_gt=b_gt,
         b_agg=b_agg,
-        vc_pre=_cov(cf.materialize(y, st, pre), n),
-        vc_dyn=_cov(af.materialize(y, st, dyn), n) if ctx.setup.honest else None,
+        vc_pre=cf.cov(st, pre),
+        vc_dyn=af.cov(st, dyn) if ctx.setup.honest else None,
         inf=full,
     )
 
