@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -120,6 +121,11 @@ def test_per_employee() -> None:
         ("assistant nurse", "North"), "hours_per_employee"
     ] == pytest.approx(52 / 8)
     assert per_u["hours_per_year"].sum() == pytest.approx(led.total_hours)
+    # staff rows missing for a unit or a group: kept with employees NaN, hours add up
+    part = led.per_employee(staff_u.iloc[:1]).set_index(["staff_group", "unit"])
+    assert part["hours_per_year"].sum() == pytest.approx(led.total_hours)
+    assert np.isnan(part.loc[("nurse", "South"), "employees"])
+    assert part.loc[("nurse", "North"), "hours_per_year"] == pytest.approx(60.0)
     with pytest.raises(DataError) as exc:
         led.per_employee(staff.assign(employees=[20, 0]))
     assert exc.value.row == 2 and exc.value.field == "employees"

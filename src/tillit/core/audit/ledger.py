@@ -131,6 +131,9 @@ class Ledger:
     def per_employee(self, staff: pd.DataFrame) -> pd.DataFrame:
         """Hours and cost per employee and year, per staff group (and unit).
 
+        Requirements whose staff group (or unit) has no row in ``staff`` are kept with
+        ``employees`` NaN, so the hours always add up to the ledger's total.
+
         Parameters
         ----------
         staff
@@ -151,28 +154,27 @@ class Ledger:
             )
         keys = ["staff_group", "unit"] if "unit" in staff.columns else ["staff_group"]
         st = staff[keys].astype(str).assign(employees=emp).groupby(keys).sum()
-        req = self.requirements
-        if "unit" in keys:
-            # requirements for unit "all" fall on every unit of that staff group
-            per = req.groupby(keys)[["hours_per_year", "cost_per_year_sek"]].sum()
-            out = st.join(per, how="left").fillna(0.0)
-            allu = req[req["unit"] == "all"]
-            if not allu.empty:
-                grp = allu.groupby("staff_group")[
-                    ["hours_per_year", "cost_per_year_sek"]
-                ].sum()
-                tot_emp = st.groupby(level="staff_group")["employees"].transform("sum")
-                share = out["employees"] / tot_emp
-                sg = out.index.get_level_values("staff_group")
-                extra = (
-                    grp.reindex(sg).fillna(0.0).to_numpy() * share.to_numpy()[:, None]
-                )
-                out[["hours_per_year", "cost_per_year_sek"]] += extra
+        req, cols = self.requirements, ["hours_per_year", "cost_per_year_sek"]
+        if "unit" not in keys:
+            out = st.join(req.groupby("staff_group")[cols].sum(), how="outer")
+            out[cols] = out[cols].fillna(0.0)
         else:
-            per = req.groupby("staff_group")[
-                ["hours_per_year", "cost_per_year_sek"]
-            ].sum()
-            out = st.join(per, how="left").fillna(0.0)
+            specific = req[req["unit"] != "all"].groupby(keys)[cols].sum()
+            out = st.join(specific, how="outer")
+            out[cols] = out[cols].fillna(0.0)
+            # requirements for unit "all" fall on the group's units by their employees
+            grp = req[req["unit"] == "all"].groupby("staff_group")[cols].sum()
+            tot = out.groupby(level="staff_group")["employees"].transform("sum")
+            share = (out["employees"] / tot.where(tot > 0)).fillna(0.0).to_numpy()
+            sg = out.index.get_level_values("staff_group")
+            out[cols] += grp.reindex(sg).fillna(0.0).to_numpy() * share[:, None]
+            covered = set(sg[share > 0])
+            orphan = grp[~grp.index.isin(list(covered))]
+            if not orphan.empty:  # no employees given for that staff group
+                idx = pd.MultiIndex.from_arrays(
+                    [orphan.index, ["all"] * len(orphan)], names=keys
+                )
+                out = pd.concat([out, orphan.set_index(idx).assign(employees=np.nan)])
         out["hours_per_employee"] = out["hours_per_year"] / out["employees"]
         out["cost_per_employee_sek"] = out["cost_per_year_sek"] / out["employees"]
         return out.reset_index()
