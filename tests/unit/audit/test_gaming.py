@@ -110,3 +110,30 @@ def test_level_shift_needs_years_on_both_sides() -> None:
 def test_too_few_values_give_nan() -> None:
     b = bunching(np.full((3, 4), 5.0), 5.0)
     assert math.isnan(b["p_value"]) and b["n"] == 12
+
+
+def test_bunching_matches_explicit_polynomial_fit_and_unit_loop() -> None:
+    x = np.round(random_panel(1, 80, 6, seed=5).values[0], 1)
+    c, h, nb, deg = 52.0, 1.5, 10, 4
+    b = bunching(x, c, bin_width=h, bins_each_side=nb, degree=deg)
+    edges = c + h * np.arange(-nb, nb + 1)
+    counts, _ = np.histogram(x[np.isfinite(x)], bins=edges)
+    assert np.array_equal(b["counts"], counts)
+    k = np.arange(-nb, nb)
+    xs = (k + 0.5) / nb
+    out = (k < -1) | (k >= 1)
+    coef = np.polyfit(xs[out], counts[out], deg)
+    assert b["excess"] == pytest.approx(
+        counts[k == 0][0] - np.polyval(coef, xs[k == 0])[0]
+    )
+    # cluster-robust SE: excess recomputed from each municipality's own histogram
+    contrib = []
+    for row in x:
+        cu, _ = np.histogram(row[np.isfinite(row)], bins=edges)
+        cf = np.polyfit(xs[out], cu[out], deg)
+        contrib.append(cu[k == 0][0] - np.polyval(cf, xs[k == 0])[0])
+    contrib = np.asarray(contrib)
+    g = len(contrib)
+    se = math.sqrt(g / (g - 1) * ((contrib - contrib.mean()) ** 2).sum())
+    assert contrib.sum() == pytest.approx(b["excess"])
+    assert b["se"] == pytest.approx(se)
