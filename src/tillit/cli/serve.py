@@ -40,6 +40,9 @@ def _prepare(demo: bool) -> tuple[Any, list[tuple[str, str, str, str | None]]]:
         from tillit.services.pilots import load_demo_pilots  # demo pilots (#5)
 
         load_demo_pilots(engine)
+        from tillit.services.surveys import load_demo_surveys  # barometer (#7)
+
+        load_demo_surveys(engine)
     engine.dispose()
     return settings, accounts
 

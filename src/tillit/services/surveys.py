@@ -249,13 +249,18 @@ def create_round(
     inst = instrument(audience)
     extra = parse_extra_questions(extra_questions)
     if extra:
-        inst = inst.extend(extra, new_id=f"{inst.id}+{organisation_code.strip()}")
+        inst = inst.extend(
+            extra, new_id=f"{inst.id}+{organisation_code.strip() or 'own'}"
+        )
     with write_transaction(engine) as conn:
-        oid = conn.execute(
-            select(organisations.c.id).where(
-                organisations.c.code == organisation_code.strip()
-            )
-        ).scalar()
+        if not organisation_code.strip() and actor.organisation_id is not None:
+            oid = actor.organisation_id
+        else:
+            oid = conn.execute(
+                select(organisations.c.id).where(
+                    organisations.c.code == organisation_code.strip()
+                )
+            ).scalar()
         if oid is None:
             raise NotFound(f"no organisation with code {organisation_code!r}")
         if not actor.can_write_for(int(oid)):
@@ -901,8 +906,11 @@ def load_demo_surveys(engine: Engine, seed: int = 2016) -> dict[str, Any]:
 
     Staff rounds 2024 and 2025 for four municipalities (closed, results shown), spread
     over up to three units and four staff groups so that some groups are shown and some
-    suppressed, and one open 2026 round in Stockholm.
+    suppressed, and one open 2026 round in Stockholm. Also loads the demo dialogue.
     """
+    from tillit.services.dialogue import load_demo_dialogue
+
+    load_demo_dialogue(engine)
     with engine.connect() as conn:
         if conn.execute(
             select(survey_rounds.c.id).where(survey_rounds.c.is_demo)

@@ -138,6 +138,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(pilots_api)
     app.include_router(network_pages)
     app.include_router(pilots_pages)
+    from tillit.web.api.surveys import router as surveys_api  # barometer, dialogue (#7)
+    from tillit.web.pages.cookies import router as cookies_pages
+    from tillit.web.pages.dialogue import router as dialogue_pages
+    from tillit.web.pages.surveys import router as surveys_pages
+
+    app.include_router(surveys_api)
+    app.include_router(surveys_pages)
+    app.include_router(dialogue_pages)
+    app.include_router(cookies_pages)
     _document_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
