@@ -100,18 +100,17 @@ def _unconditional(y: np.ndarray, cells: CellPlan) -> tuple[np.ndarray, np.ndarr
     Means come from cohort sums (one matrix product); the influence function
     ``n * (D / n1 * (dy - m1) - C / n0 * (dy - m0))`` is then built in a few passes.
     """
-    n, _, K = y.shape
+    n = y.shape[0]
     d = cells.treated.astype(float)
     c = cells.control.astype(float)
     n1 = d.sum(0)
     n0 = c.sum(0)
     yt = y[:, cells.t_idx, :]
     yt -= y[:, cells.b_idx, :]  # dy, (n, GT, K)
-    flat = yt.reshape(n, -1)
     m1 = np.einsum("ng,ngk->gk", d, yt, optimize=True) / n1[:, None]
     m0 = np.einsum("ng,ngk->gk", c, yt, optimize=True) / n0[:, None]
     a = n * (d / n1 - c / n0)  # coefficient on dy
-    flat *= np.repeat(a, K, axis=1)
+    yt *= a[:, :, None]
     yt -= (n * d / n1)[:, :, None] * m1[None] - (n * c / n0)[:, :, None] * m0[None]
     return m1 - m0, yt
 
