@@ -1,1 +1,25 @@
-"""Tillit core: synth."""
+"""Synthetic control and synthetic difference-in-differences.
+
+* :func:`synth` -- Abadie, Diamond & Hainmueller (2010) synthetic control with nested or
+  supplied predictor weights, demeaned and penalised variants, placebo-in-space and
+  placebo-in-time inference, several treated units and staggered starts.
+* :func:`sdid` -- Arkhangelsky et al. (2021) synthetic DiD (and its SC / DiD special
+  cases) with placebo, jackknife and bootstrap variance and staggered cohorts;
+  :func:`sdid_matrix` is the same on an outcome matrix (R ``synthdid_estimate``).
+"""
+
+from tillit.core.synth._predictors import PredictorSpec, parse_predictor
+from tillit.core.synth.scm import synth
+from tillit.core.synth.sdid import sdid, sdid_matrix
+from tillit.core.synth.sdid_result import SDIDResult
+from tillit.core.synth.synth_result import SynthResult
+
+__all__ = [
+    "PredictorSpec",
+    "SDIDResult",
+    "SynthResult",
+    "parse_predictor",
+    "sdid",
+    "sdid_matrix",
+    "synth",
+]

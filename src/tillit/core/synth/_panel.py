@@ -14,7 +14,13 @@ import pandas as pd
 
 from tillit.core.errors import DataError, EstimationError
 
-__all__ = ["WidePanel", "resolve_starts", "to_wide"]
+__all__ = ["WidePanel", "py", "resolve_starts", "to_wide"]
+
+
+def py(x: object) -> object:
+    """A numpy scalar as the plain Python value (for JSON and labels)."""
+    item = getattr(x, "item", None)
+    return item() if callable(item) else x
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,8 +22,14 @@ import numpy as np
 from tillit.core.errors import EstimationError
 from tillit.core.synth._solvers import fw_weights, sparsify
 
-__all__ = ["BlockFit", "Options", "bootstrap_draws", "fit_block", "jackknife_draws",
-           "placebo_draws"]
+__all__ = [
+    "BlockFit",
+    "Options",
+    "bootstrap_draws",
+    "fit_block",
+    "jackknife_draws",
+    "placebo_draws",
+]
 
 METHODS = ("sdid", "sc", "did")
 
@@ -64,10 +70,14 @@ def noise_level(Y: np.ndarray, N0: int, T0: int) -> float:
     return float(np.std(d, ddof=1))
 
 
-def default_options(Y: np.ndarray, N0: int, T0: int, method: str) -> tuple[Options, float]:
+def default_options(
+    Y: np.ndarray, N0: int, T0: int, method: str
+) -> tuple[Options, float]:
     """Regularisation and tolerances of R ``synthdid_estimate``/``sc_estimate``/``did_estimate``."""
     if method not in METHODS:
-        raise EstimationError(f"unknown method '{method}'; use one of {', '.join(METHODS)}")
+        raise EstimationError(
+            f"unknown method '{method}'; use one of {', '.join(METHODS)}"
+        )
     sigma = noise_level(Y, N0, T0)
     n1, t1 = Y.shape[0] - N0, Y.shape[1] - T0
     eta_omega = 1e-6 if method == "sc" else (n1 * t1) ** 0.25
@@ -85,27 +95,48 @@ def default_options(Y: np.ndarray, N0: int, T0: int, method: str) -> tuple[Optio
 
 def collapsed(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
     """Average treated rows and post columns: ``(..., N0 + 1, T0 + 1)``."""
-    top = np.concatenate([Y[..., :N0, :T0], Y[..., :N0, T0:].mean(-1, keepdims=True)], -1)
+    top = np.concatenate(
+        [Y[..., :N0, :T0], Y[..., :N0, T0:].mean(-1, keepdims=True)], -1
+    )
     bot = np.concatenate(
-        [Y[..., N0:, :T0].mean(-2, keepdims=True),
-         Y[..., N0:, T0:].mean(axis=(-2, -1))[..., None, None]],
+        [
+            Y[..., N0:, :T0].mean(-2, keepdims=True),
+            Y[..., N0:, T0:].mean(axis=(-2, -1))[..., None, None],
+        ],
         -1,
     )
     return np.concatenate([top, bot], -2)
 
 
-def _solve(Yb: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | None,
-           opts: Options) -> np.ndarray:
+def _solve(
+    Yb: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | None, opts: Options
+) -> np.ndarray:
     """Frank-Wolfe with R's sparsification restart, batched over the first axis."""
-    x = fw_weights(Yb, zeta, intercept=intercept, init=init,
-                   min_decrease=opts.min_decrease, max_iter=opts.max_iter_pre_sparsify)
-    return fw_weights(Yb, zeta, intercept=intercept, init=sparsify(x),
-                      min_decrease=opts.min_decrease, max_iter=opts.max_iter)
+    x = fw_weights(
+        Yb,
+        zeta,
+        intercept=intercept,
+        init=init,
+        min_decrease=opts.min_decrease,
+        max_iter=opts.max_iter_pre_sparsify,
+    )
+    return fw_weights(
+        Yb,
+        zeta,
+        intercept=intercept,
+        init=sparsify(x),
+        min_decrease=opts.min_decrease,
+        max_iter=opts.max_iter,
+    )
 
 
 def weights_batch(
-    Yb: np.ndarray, N0: int, T0: int, opts: Options,
-    omega0: np.ndarray | None, lambda0: np.ndarray | None,
+    Yb: np.ndarray,
+    N0: int,
+    T0: int,
+    opts: Options,
+    omega0: np.ndarray | None,
+    lambda0: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unit and time weights for a batch ``(B, N, T)`` of problems of one shape."""
     B = Yb.shape[0]
@@ -115,14 +146,21 @@ def weights_batch(
     else:
         lam = np.broadcast_to(lambda0, (B, T0)).copy()
     if opts.update_omega:
-        om = _solve(np.swapaxes(Yc[:, :, :T0], 1, 2), opts.zeta_omega,
-                    opts.omega_intercept, omega0, opts)
+        om = _solve(
+            np.swapaxes(Yc[:, :, :T0], 1, 2),
+            opts.zeta_omega,
+            opts.omega_intercept,
+            omega0,
+            opts,
+        )
     else:
         om = np.broadcast_to(omega0, (B, N0)).copy()
     return om, lam
 
 
-def tau_batch(Yb: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def tau_batch(
+    Yb: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray
+) -> np.ndarray:
     """Estimate ``(-omega, 1/N1)' Y (-lambda, 1/T1)`` for each problem in the batch."""
     n1, t1 = Yb.shape[1] - N0, Yb.shape[2] - T0
     u = np.concatenate([-om, np.full((om.shape[0], n1), 1.0 / n1)], axis=1)
@@ -130,7 +168,9 @@ def tau_batch(Yb: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray)
     return np.einsum("kn,knt,kt->k", u, Yb, v)
 
 
-def _init_weights(method: str, N0: int, T0: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _init_weights(
+    method: str, N0: int, T0: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     if method == "did":
         return np.full(N0, 1.0 / N0), np.full(T0, 1.0 / T0)
     if method == "sc":
@@ -140,9 +180,9 @@ def _init_weights(method: str, N0: int, T0: int) -> tuple[np.ndarray | None, np.
 
 def fit_block(Y: np.ndarray, N0: int, T0: int, method: str = "sdid") -> BlockFit:
     """Estimate SDID (or its SC / DiD special cases) on a block-design matrix."""
-    if N0 < 1 or N0 >= Y.shape[0]:
+    if N0 < 1 or Y.shape[0] <= N0:
         raise EstimationError("need at least one control and one treated unit")
-    if T0 < 2 or T0 >= Y.shape[1]:
+    if T0 < 2 or Y.shape[1] <= T0:
         raise EstimationError("need at least two pre-treatment and one post period")
     opts, sigma = default_options(Y, N0, T0, method)
     om0, lam0 = _init_weights(method, N0, T0)
@@ -165,22 +205,23 @@ def _refit(fit: BlockFit, Yb: np.ndarray, N0: int, om_init: np.ndarray) -> np.nd
     return tau_batch(Yb, N0, fit.T0, om, lam)
 
 
-def placebo_draws(fit: BlockFit, Y: np.ndarray, reps: int,
-                  rng: np.random.Generator, chunk: int = 100) -> np.ndarray:
+def placebo_draws(
+    fit: BlockFit, Y: np.ndarray, reps: int, rng: np.random.Generator, chunk: int = 100
+) -> np.ndarray:
     """Placebo estimates (Algorithm 4): controls only, a random N1 of them as treated."""
     N0 = fit.N0
     n1 = Y.shape[0] - N0
-    if N0 <= n1:
+    if n1 >= N0:
         raise EstimationError(
             "placebo variance needs more control units than treated units"
         )
     perms = np.stack([rng.permutation(N0) for _ in range(reps)])
     out = np.empty(reps)
     for s in range(0, reps, chunk):
-        p = perms[s:s + chunk]
+        p = perms[s : s + chunk]
         Yb = Y[p]
         om_init = _sum_normalize(fit.omega[p[:, : N0 - n1]])
-        out[s:s + chunk] = _refit(fit, Yb, N0 - n1, om_init)
+        out[s : s + chunk] = _refit(fit, Yb, N0 - n1, om_init)
     return out
 
 
@@ -202,18 +243,23 @@ def jackknife_draws(fit: BlockFit, Y: np.ndarray) -> np.ndarray:
     return out
 
 
-def bootstrap_draws(fit: BlockFit, Y: np.ndarray, reps: int,
-                    rng: np.random.Generator) -> np.ndarray:
+def bootstrap_draws(
+    fit: BlockFit, Y: np.ndarray, reps: int, rng: np.random.Generator
+) -> np.ndarray:
     """Unit bootstrap (Algorithm 2): resample units, re-estimate, skip one-sided draws."""
     N, N0 = Y.shape[0], fit.N0
     if N - N0 < 2:
-        raise EstimationError("the bootstrap needs at least two treated units; use placebo")
+        raise EstimationError(
+            "the bootstrap needs at least two treated units; use placebo"
+        )
     out: list[float] = []
     tries = 0
     while len(out) < reps:
         tries += 1
         if tries > 100 * reps:
-            raise EstimationError("bootstrap draws keep missing treated or control units")
+            raise EstimationError(
+                "bootstrap draws keep missing treated or control units"
+            )
         ind = np.sort(rng.integers(0, N, size=N))
         n0 = int(np.sum(ind < N0))
         if n0 == 0 or n0 == N:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fw_weights", "kkt_residual", "simplex_lsq", "sparsify"]
+__all__ = ["fw_weights", "kkt_residual", "simplex_lsq", "solve_sym", "sparsify"]
 
 
 def sparsify(v: np.ndarray) -> np.ndarray:
@@ -102,7 +102,9 @@ def _fw_loop(
     idx = np.arange(x.shape[0])
     out = x.copy()
     xs, qs, ts = x.copy(), q, tol
-    Ht = np.ascontiguousarray(np.swapaxes(H, 1, 2)).reshape(-1, m)  # row k*m+i = H[k,:,i]
+    Ht = np.ascontiguousarray(np.swapaxes(H, 1, 2)).reshape(
+        -1, m
+    )  # row k*m+i = H[k,:,i]
     hd = np.einsum("kmm->km", H).ravel()
     Hx = np.einsum("kmp,kp->km", H, xs)
     base = np.arange(len(idx)) * m
@@ -128,7 +130,7 @@ def _fw_loop(
                 if not keep.any():
                     return out
                 idx, qs, xs, ts, Hx = idx[keep], qs[keep], xs[keep], ts[keep], Hx[keep]
-                rows = (base[keep] // m)
+                rows = base[keep] // m
                 sel = (rows[:, None] * m + np.arange(m)).ravel()
                 Ht = Ht[sel]
                 hd = hd[sel]
@@ -141,16 +143,18 @@ def simplex_lsq(
     A: np.ndarray,
     b: np.ndarray,
     *,
-    tol: float = 1e-12,
+    c: np.ndarray | None = None,
+    w0: np.ndarray | None = None,
+    tol: float = 1e-11,
     max_iter: int = 500,
 ) -> np.ndarray:
-    """Solve ``min ||A w - b||^2`` subject to ``w >= 0`` and ``sum(w) = 1`` exactly.
+    """Solve ``min ||A w - b||^2 + c'w`` subject to ``w >= 0`` and ``sum(w) = 1`` exactly.
 
     An active-set method (Wolfe 1976 minimum-norm point; Lawson-Hanson steps): keep a
-    free set ``F``, solve the equality-constrained least squares on ``F``, step back to
+    free set ``F``, solve the equality-constrained problem on ``F``, step back to
     feasibility when a weight would turn negative, and add the donor with the most
-    negative reduced gradient until none remains.  The solution has at most
-    ``rank(A) + 1`` positive weights.
+    negative reduced gradient until none remains.  Without ``c`` the solution has at
+    most ``rank(A) + 1`` positive weights.
 
     Parameters
     ----------
@@ -158,8 +162,12 @@ def simplex_lsq(
         Matrix ``(k, J)``: one column per donor.
     b
         Target vector ``(k,)``.
+    c
+        Optional linear term ``(J,)`` (the penalty of Abadie & L'Hour 2021).
+    w0
+        Optional feasible warm start; its support is the first free set.
     tol
-        Optimality tolerance on the reduced gradient, relative to ``||A||^2``.
+        Optimality tolerance on the reduced gradient, relative to ``||A||^2 / J``.
     max_iter
         Cap on the number of free-set changes.
 
@@ -168,35 +176,48 @@ def simplex_lsq(
     numpy.ndarray
         Weights ``(J,)``.
     """
-    A = np.asarray(A, dtype=float)
-    b = np.asarray(b, dtype=float)
     J = A.shape[1]
     if J == 1:
         return np.ones(1)
+    half_c = None if c is None else 0.5 * np.asarray(c, dtype=float)
     scale = max(float(np.einsum("ij,ij->", A, A)) / J, 1e-300)
-    d0 = A - b[:, None]
-    j0 = int(np.argmin(np.einsum("ij,ij->j", d0, d0)))
-    w = np.zeros(J)
-    w[j0] = 1.0
-    free = [j0]
+    if w0 is not None and np.all(w0 >= 0) and abs(w0.sum() - 1.0) < 1e-9:
+        w = np.array(w0, dtype=float)
+        free = list(np.flatnonzero(w > 0))
+        w = _inner_loop(A, b, half_c, w, free)
+    else:
+        d0 = A - b[:, None]
+        crit = np.einsum("ij,ij->j", d0, d0)
+        if c is not None:
+            crit = crit + c
+        j0 = int(np.argmin(crit))
+        w = np.zeros(J)
+        w[j0] = 1.0
+        free = [j0]
     for _ in range(max_iter):
-        r = A[:, free] @ w[free] - b
-        g = A.T @ r
-        gf = g[free].mean()
-        red = g - gf
+        g = A.T @ (A[:, free] @ w[free] - b)
+        if half_c is not None:
+            g += half_c
+        red = g - g[free].mean()
         red[free] = np.inf
         j = int(np.argmin(red))
         if red[j] >= -tol * scale:
             break
         free.append(j)
-        w = _inner_loop(A, b, w, free)
+        w = _inner_loop(A, b, half_c, w, free)
     return w
 
 
-def _inner_loop(A: np.ndarray, b: np.ndarray, w: np.ndarray, free: list[int]) -> np.ndarray:
-    """Move towards the affine least-squares point of ``free``, dropping blocking weights."""
+def _inner_loop(
+    A: np.ndarray,
+    b: np.ndarray,
+    half_c: np.ndarray | None,
+    w: np.ndarray,
+    free: list[int],
+) -> np.ndarray:
+    """Move towards the affine optimum on ``free``, dropping blocking weights."""
     for _ in range(len(free) + 1):
-        z = _affine_lsq(A[:, free], b)
+        z = _affine_lsq(A[:, free], b, None if half_c is None else half_c[free])
         wf = w[free]
         if np.all(z > 0):
             w[free] = z
@@ -210,26 +231,44 @@ def _inner_loop(A: np.ndarray, b: np.ndarray, w: np.ndarray, free: list[int]) ->
         wf[drop] = 0.0
         w[free] = wf
         keep = [f for f, d in zip(free, drop, strict=True) if not d]
-        if not keep:  # numerical corner case: restart from the best kept point
-            keep = [free[int(np.argmax(wf))]]
+        if not keep:  # numerical corner case: keep the largest weight
+            keep = [free[int(np.argmax(z))]]
+            w[:] = 0.0
             w[keep[0]] = 1.0
         free[:] = keep
         w /= w.sum()
     return w
 
 
-def _affine_lsq(Af: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Least squares over the affine hull of the columns of ``Af`` (weights sum to one)."""
+def _affine_lsq(Af: np.ndarray, b: np.ndarray, half_c: np.ndarray | None) -> np.ndarray:
+    """Minimise ``||Af z - b||^2 + 2 half_c'z`` over the affine hull (``sum z = 1``)."""
     p = Af.shape[1]
     if p == 1:
         return np.ones(1)
     base = Af[:, 0]
     D = Af[:, 1:] - base[:, None]
-    y, *_ = np.linalg.lstsq(D, b - base, rcond=None)
+    rhs = D.T @ (b - base)
+    if half_c is not None:
+        rhs = rhs - (half_c[1:] - half_c[0])
+    y = solve_sym(D.T @ D, rhs)
     return np.concatenate(([1.0 - y.sum()], y))
 
 
-def kkt_residual(A: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
+def solve_sym(M: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve ``M y = rhs``; least squares when ``M`` is (numerically) singular."""
+    try:
+        y = np.linalg.solve(M, rhs)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(M, rhs, rcond=None)[0]
+    err = float(np.abs(M @ y - rhs).max())
+    if err == err and err <= 1e-9 * (float(np.abs(rhs).max()) + 1e-300):
+        return y
+    return np.linalg.lstsq(M, rhs, rcond=None)[0]
+
+
+def kkt_residual(
+    A: np.ndarray, b: np.ndarray, w: np.ndarray, c: np.ndarray | None = None
+) -> float:
     """Largest violation of the KKT conditions of :func:`simplex_lsq` at ``w``.
 
     With gradient ``g = A'(A w - b)`` and multiplier ``mu = -min(g)``: stationarity asks
@@ -237,6 +276,8 @@ def kkt_residual(A: np.ndarray, b: np.ndarray, w: np.ndarray) -> float:
     ``max_j w_j (g_j - min g)`` plus feasibility errors, scaled by ``||A||^2 / J``.
     """
     g = A.T @ (A @ w - b)
+    if c is not None:
+        g = g + 0.5 * np.asarray(c)
     slack = g - g.min()
     scale = max(float(np.einsum("ij,ij->", A, A)) / A.shape[1], 1e-300)
     comp = float(np.max(w * slack)) / scale

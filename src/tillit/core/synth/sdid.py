@@ -66,7 +66,9 @@ def _fit_cohorts(Y: np.ndarray, design: _Design, method: str) -> list[core.Block
     for col, rows in design.cohorts:
         block = Y[np.concatenate([design.controls, rows])]
         if col < 2 or col >= T:
-            raise EstimationError("each cohort needs two pre-periods and one post-period")
+            raise EstimationError(
+                "each cohort needs two pre-periods and one post-period"
+            )
         fits.append(core.fit_block(block, len(design.controls), col, method))
     return fits
 
@@ -76,9 +78,7 @@ def _combine(taus: np.ndarray, design: _Design, T: int) -> float:
     return float(np.dot(w, taus) / w.sum())
 
 
-def sdid_matrix(
-    Y: np.ndarray, N0: int, T0: int, method: str = "sdid"
-) -> core.BlockFit:
+def sdid_matrix(Y: np.ndarray, N0: int, T0: int, method: str = "sdid") -> core.BlockFit:
     """Estimate on a matrix whose first ``N0`` rows are controls and first ``T0`` columns pre.
 
     This is R's ``synthdid_estimate(Y, N0, T0)`` (or ``sc_estimate``/``did_estimate``).
@@ -128,14 +128,18 @@ def sdid(
     SDIDResult
     """
     if variance not in VARIANCES:
-        raise EstimationError(f"unknown variance '{variance}'; use {', '.join(VARIANCES)}")
+        raise EstimationError(
+            f"unknown variance '{variance}'; use {', '.join(VARIANCES)}"
+        )
     if method not in core.METHODS:
         raise EstimationError(f"unknown method '{method}'; use sdid, sc or did")
     panel = to_wide(data, outcome=outcome, unit=unit, time=time)
     starts = resolve_starts(panel, treated_units, treatment_start, min_pre=2)
     design = _design(panel, starts)
     if len(design.controls) < 2:
-        raise EstimationError("too few donor units: SDID needs at least two never-treated units")
+        raise EstimationError(
+            "too few donor units: SDID needs at least two never-treated units"
+        )
     Y = panel.Y
     fits = _fit_cohorts(Y, design, method)
     tau = _combine(np.array([f.tau for f in fits]), design, Y.shape[1])
@@ -146,7 +150,9 @@ def sdid(
         CohortFit.build(panel, design.controls, rows, col, fit)
         for (col, rows), fit in zip(design.cohorts, fits, strict=True)
     )
-    weights = np.array([len(r) * (Y.shape[1] - c) for c, r in design.cohorts], dtype=float)
+    weights = np.array(
+        [len(r) * (Y.shape[1] - c) for c, r in design.cohorts], dtype=float
+    )
     return SDIDResult(
         estimate=est,
         method=method,
@@ -161,8 +167,13 @@ def sdid(
 
 
 def _variance_draws(
-    Y: np.ndarray, design: _Design, fits: list[core.BlockFit], method: str,
-    variance: str, reps: int, rng: np.random.Generator,
+    Y: np.ndarray,
+    design: _Design,
+    fits: list[core.BlockFit],
+    method: str,
+    variance: str,
+    reps: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     if variance == "none":
         return np.empty(0)
@@ -178,7 +189,11 @@ def _variance_draws(
 
 
 def _staggered_draws(
-    Y: np.ndarray, design: _Design, method: str, variance: str, reps: int,
+    Y: np.ndarray,
+    design: _Design,
+    method: str,
+    variance: str,
+    reps: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Replicates of the whole cohort-by-cohort estimator."""
@@ -188,14 +203,20 @@ def _staggered_draws(
     out: list[float] = []
     if variance == "placebo":
         if n_co <= n_tr + 1:
-            raise EstimationError("placebo variance needs more controls than treated units")
+            raise EstimationError(
+                "placebo variance needs more controls than treated units"
+            )
         for _ in range(reps):
             perm = rng.permutation(design.controls)
             fake, cut = [], n_co - n_tr
             for (col, _), size in zip(design.cohorts, sizes, strict=True):
-                fake.append((col, perm[cut:cut + size]))
+                fake.append((col, perm[cut : cut + size]))
                 cut += size
-            out.append(_replicate(Y, _Design(np.sort(perm[: n_co - n_tr]), tuple(fake)), method))
+            out.append(
+                _replicate(
+                    Y, _Design(np.sort(perm[: n_co - n_tr]), tuple(fake)), method
+                )
+            )
         return np.asarray(out)
     if variance == "jackknife":
         units = np.concatenate([design.controls, *[r for _, r in design.cohorts]])
@@ -210,7 +231,9 @@ def _staggered_draws(
     while len(out) < reps:
         tries += 1
         if tries > 100 * reps:
-            raise EstimationError("bootstrap draws keep missing treated or control units")
+            raise EstimationError(
+                "bootstrap draws keep missing treated or control units"
+            )
         all_rows = np.concatenate([design.controls, *[r for _, r in design.cohorts]])
         pick = rng.choice(all_rows, size=len(all_rows), replace=True)
         ctrl = np.sort(pick[np.isin(pick, design.controls)])

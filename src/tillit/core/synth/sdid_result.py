@@ -11,13 +11,15 @@ import pandas as pd
 from scipy import stats
 
 from tillit.core.results import Estimate, jsonable
-from tillit.core.synth._panel import WidePanel
+from tillit.core.synth._panel import WidePanel, py
 from tillit.core.synth._sdid_core import BlockFit
 
 __all__ = ["CohortFit", "SDIDResult", "normal_estimate"]
 
 
-def normal_estimate(tau: float, draws: np.ndarray, variance: str, level: float) -> Estimate:
+def normal_estimate(
+    tau: float, draws: np.ndarray, variance: str, level: float
+) -> Estimate:
     """Turn replicate estimates into an :class:`Estimate` with a normal interval.
 
     Placebo and bootstrap: ``se = sqrt((r-1)/r) sd(draws)``; jackknife:
@@ -54,7 +56,11 @@ class CohortFit:
 
     @classmethod
     def build(
-        cls, panel: WidePanel, controls: np.ndarray, rows: np.ndarray, col: int,
+        cls,
+        panel: WidePanel,
+        controls: np.ndarray,
+        rows: np.ndarray,
+        col: int,
         fit: BlockFit,
     ) -> CohortFit:
         """Collect weights and paths for plots from a block fit."""
@@ -70,13 +76,17 @@ class CohortFit:
         gap = treated_path - synth
         curve = gap[col:] - float(fit.lambda_ @ gap[pre])
         return cls(
-            start=panel.times[col].item() if hasattr(panel.times[col], "item") else panel.times[col],
+            start=py(panel.times[col]),
             treated=tuple(str(panel.units[i]) for i in rows),
             estimate=fit.tau,
-            unit_weights={str(panel.units[i]): float(w)
-                          for i, w in zip(controls, fit.omega, strict=True)},
-            time_weights={str(t): float(w)
-                          for t, w in zip(panel.times[:col], fit.lambda_, strict=True)},
+            unit_weights={
+                str(panel.units[i]): float(w)
+                for i, w in zip(controls, fit.omega, strict=True)
+            },
+            time_weights={
+                str(t): float(w)
+                for t, w in zip(panel.times[:col], fit.lambda_, strict=True)
+            },
             times=np.asarray(panel.times),
             treated_path=treated_path,
             synthetic_path=synth + shift,
@@ -87,18 +97,22 @@ class CohortFit:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of one cohort."""
-        post = self.times[len(self.time_weights):]
-        return jsonable({
-            "start": self.start,
-            "treated_units": list(self.treated),
-            "estimate": self.estimate,
-            "unit_weights": self.unit_weights,
-            "time_weights": self.time_weights,
-            "effect_curve": [{"time": t, "effect": e}
-                             for t, e in zip(post.tolist(), self.effect_curve, strict=True)],
-            "noise_level": self.noise_level,
-            "zeta_omega": self.zeta_omega,
-        })
+        post = self.times[len(self.time_weights) :]
+        return jsonable(
+            {
+                "start": self.start,
+                "treated_units": list(self.treated),
+                "estimate": self.estimate,
+                "unit_weights": self.unit_weights,
+                "time_weights": self.time_weights,
+                "effect_curve": [
+                    {"time": t, "effect": e}
+                    for t, e in zip(post.tolist(), self.effect_curve, strict=True)
+                ],
+                "noise_level": self.noise_level,
+                "zeta_omega": self.zeta_omega,
+            }
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,36 +156,58 @@ class SDIDResult:
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON: estimate, se, ci_low, ci_high, p_value, weights, cohorts."""
         d = self.estimate.to_dict()
-        d.update({
-            "estimator": self.method,
-            "level": self.estimate.level,
-            "variance": self.variance,
-            "replications": self.replications,
-            "seed": self.seed,
-            "unit_weights": self.unit_weights,
-            "time_weights": self.time_weights,
-            "cohorts": [c.to_dict() | {"weight": w}
-                        for c, w in zip(self.cohorts, self.cohort_weights, strict=True)],
-        })
+        d.update(
+            {
+                "estimator": self.method,
+                "level": self.estimate.level,
+                "variance": self.variance,
+                "replications": self.replications,
+                "seed": self.seed,
+                "unit_weights": self.unit_weights,
+                "time_weights": self.time_weights,
+                "cohorts": [
+                    c.to_dict() | {"weight": w}
+                    for c, w in zip(self.cohorts, self.cohort_weights, strict=True)
+                ],
+            }
+        )
         return jsonable(d)
 
     def tidy(self) -> pd.DataFrame:
         """One row for the overall effect and one per cohort when staggered."""
         e = self.estimate
-        rows = [{"term": "ATT", "estimate": e.estimate, "se": e.se, "ci_low": e.ci_low,
-                 "ci_high": e.ci_high, "p_value": e.p_value}]
+        rows = [
+            {
+                "term": "ATT",
+                "estimate": e.estimate,
+                "se": e.se,
+                "ci_low": e.ci_low,
+                "ci_high": e.ci_high,
+                "p_value": e.p_value,
+            }
+        ]
         if len(self.cohorts) > 1:
             for c in self.cohorts:
-                rows.append({"term": f"cohort {c.start}", "estimate": c.estimate,
-                             "se": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-                             "p_value": math.nan})
+                rows.append(
+                    {
+                        "term": f"cohort {c.start}",
+                        "estimate": c.estimate,
+                        "se": math.nan,
+                        "ci_low": math.nan,
+                        "ci_high": math.nan,
+                        "p_value": math.nan,
+                    }
+                )
         return pd.DataFrame(rows)
 
     def summary(self) -> str:
         """Text for people."""
         e = self.estimate
-        name = {"sdid": "Synthetic DiD", "sc": "Synthetic control (SDID form)",
-                "did": "Difference-in-differences"}[self.method]
+        name = {
+            "sdid": "Synthetic DiD",
+            "sc": "Synthetic control (SDID form)",
+            "did": "Difference-in-differences",
+        }[self.method]
         top = sorted(self.unit_weights.items(), key=lambda kv: -kv[1])[:8]
         tw = {k: v for k, v in self.time_weights.items() if v > 1e-6}
         lines = [
@@ -183,8 +219,10 @@ class SDIDResult:
         ]
         if len(self.cohorts) > 1:
             for c, w in zip(self.cohorts, self.cohort_weights, strict=True):
-                lines.append(f"  cohort {c.start}: {c.estimate:.4f} (weight {w:.3f}, "
-                             f"{len(c.treated)} unit(s))")
+                lines.append(
+                    f"  cohort {c.start}: {c.estimate:.4f} (weight {w:.3f}, "
+                    f"{len(c.treated)} unit(s))"
+                )
         return "\n".join(lines)
 
     def plot(self, ax: Any = None, cohort: int = 0) -> Any:
