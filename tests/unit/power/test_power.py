@@ -222,3 +222,25 @@ def test_real_kolada_panel(shared_data) -> None:  # type: ignore[no-untyped-def]
     assert r.units > 200
     assert r.sim_mde == pytest.approx(r.mde, rel=0.15)
     assert r.mde_naive < r.mde
+
+
+def test_power_plot_and_tidy() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = _panel(30, 8)
+    r = power_analysis(
+        df,
+        "unit",
+        "period",
+        "y",
+        treated=5,
+        pre_periods=2,
+        post_periods=2,
+        simulations=100,
+        seed=2,
+        effect=0.3,
+    )
+    assert r.tidy().method.iloc[0].startswith("analytic (BPW")
+    assert np.isfinite(r.sim_power) and np.isfinite(r.power_at_effect)
+    assert r.plot() is not None
