@@ -88,20 +88,38 @@ def test_sufficient_statistics_path_equals_influence_path(
     df = sim(n=90, periods=6, k=3, seed=31)
     df["unit_copy"] = df["id"]
     names = ["y0", "y1", "y2"]
-    kw = {**KW, "honest": True, "control": control, "bootstrap": 99, "seed": 4,
-          "keep_influence": True, "compare_controls": False}
+    kw = {
+        **KW,
+        "honest": True,
+        "control": control,
+        "bootstrap": 99,
+        "seed": 4,
+        "keep_influence": True,
+        "compare_controls": False,
+    }
     fast = att_gt(df, outcomes=names, **kw)
     slow = att_gt(df, outcomes=names, cluster="unit_copy", **kw)
     for name in names:
         a, b = fast[name], slow[name]
-        for tab in ("att_gt", "simple", "group", "calendar", "dynamic", "dynamic_overall"):
+        for tab in (
+            "att_gt",
+            "simple",
+            "group",
+            "calendar",
+            "dynamic",
+            "dynamic_overall",
+        ):
             ta, tb = getattr(a, tab), getattr(b, tab)
             np.testing.assert_allclose(ta.estimate, tb.estimate, atol=1e-12)
             np.testing.assert_allclose(ta.se, tb.se, rtol=1e-9)
-            np.testing.assert_allclose(ta.cband_low, tb.cband_low, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(
+                ta.cband_low, tb.cband_low, rtol=1e-9, atol=1e-12
+            )
         np.testing.assert_allclose(a.influence, b.influence, atol=1e-9)
         se_a = a.diagnostics["se_analytic"]["att_gt"]
-        np.testing.assert_allclose(se_a, b.diagnostics["se_analytic"]["att_gt"], rtol=1e-9)
+        np.testing.assert_allclose(
+            se_a, b.diagnostics["se_analytic"]["att_gt"], rtol=1e-9
+        )
         pa, pb = a.diagnostics["pretrend"], b.diagnostics["pretrend"]
         assert pa["statistic"] == pytest.approx(pb["statistic"], rel=1e-9)
         ha, hb = a.diagnostics["honest"], b.diagnostics["honest"]

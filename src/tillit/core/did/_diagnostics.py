@@ -257,21 +257,24 @@ def verdict(
             )
     if breakdown == 0:
         en += (
-            " The event-study conclusion is fragile: it does not survive even small "
-            "post-treatment departures from parallel trends (honest-DiD bounds)."
+            " The event-study average holds under exact parallel trends but not if "
+            "post-treatment departures may be half the largest pre-treatment one "
+            "(honest-DiD relative magnitudes)."
         )
         sv += (
-            " Slutsatsen från händelsestudien är bräcklig: den håller inte ens för små "
-            "avvikelser från parallella trender efter behandlingen (honest-DiD)."
+            " Händelsestudiens genomsnitt håller vid exakt parallella trender men inte "
+            "om avvikelserna efter behandlingen kan vara hälften av den största före "
+            "behandlingen (honest-DiD, relativa storlekar)."
         )
     elif breakdown is not None:
         en += (
-            f" The event-study conclusion holds if post-treatment trend violations "
-            f"are at most {breakdown:g} times the largest pre-treatment one."
+            f" The event-study average stays away from zero if post-treatment "
+            f"departures from parallel trends are at most {breakdown:g} times the "
+            "largest pre-treatment one."
         )
         sv += (
-            f" Slutsatsen från händelsestudien håller om avvikelserna från parallella "
-            f"trender efter behandlingen är högst {breakdown:g} gånger den största "
-            "före behandlingen."
+            f" Händelsestudiens genomsnitt skiljer sig från noll så länge avvikelserna "
+            f"från parallella trender efter behandlingen är högst {breakdown:g} gånger "
+            "den största före behandlingen."
         )
     return {"en": en, "sv": sv}
