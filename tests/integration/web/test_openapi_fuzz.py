@@ -26,7 +26,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 20
+EXAMPLES = 12
 
 
 def test_api_conforms_to_its_openapi_description(app_engine) -> None:

@@ -51,7 +51,7 @@ values_strategy = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(values=values_strategy, hib=st.sampled_from([True, False, None]))
 def test_rank_and_percentile_match_loops(values: list[float], hib: bool | None) -> None:
     df = pd.DataFrame(
