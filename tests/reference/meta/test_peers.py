@@ -74,3 +74,23 @@ def test_statsmodels_dl_and_hk(yv: tuple[np.ndarray, np.ndarray]) -> None:
     assert hk.estimate.se == pytest.approx(
         frame.loc["random effect wls", "sd_eff"], rel=1e-12
     )
+
+
+def test_pymare_meta_regression(yv: tuple[np.ndarray, np.ndarray]) -> None:
+    """mods = ~ ablat + year (REML) against pymare's likelihood estimator."""
+    pymare = pytest.importorskip("pymare")
+    from pymare.estimators import VarianceBasedLikelihoodEstimator
+
+    d = pd.read_csv(DATA)
+    x = d[["ablat", "year"]].to_numpy(dtype=float)
+    est = VarianceBasedLikelihoodEstimator(
+        method="REML", small_sample_correction="wald"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = est.fit_dataset(pymare.Dataset(y=yv[0], v=yv[1], X=x)).summary()
+    fe = s.get_fe_stats()
+    r = meta_analysis(*yv, moderators=d[["ablat", "year"]])
+    np.testing.assert_allclose(r.tidy().estimate, fe["est"].ravel(), rtol=1e-4)
+    np.testing.assert_allclose(r.tidy().se, fe["se"].ravel(), rtol=1e-4)
+    assert r.tau2 == pytest.approx(float(np.ravel(s.tau2)[0]), rel=1e-5)
