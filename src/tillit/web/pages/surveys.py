@@ -265,11 +265,15 @@ async def import_answers(
 ) -> Response:
     """Import a CSV export of another survey tool (all rows or none)."""
     form, rnd = await _manage(request, engine, actor, code)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise DataError("choose a CSV file", field="file")
-    data = await upload.read()
-    n = sv.import_csv(engine, actor, rnd.code, data, upload.filename or "")
+    try:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise DataError("choose a CSV file", field="file")
+        data = await upload.read()
+        name = upload.filename or ""
+    finally:
+        await form.close()
+    n = sv.import_csv(engine, actor, rnd.code, data, name)
     return RedirectResponse(f"/surveys/{rnd.code}?imported={n}", status_code=303)
 
 
