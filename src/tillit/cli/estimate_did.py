@@ -60,27 +60,26 @@ max_e_option = click.option(
 
 
 def _common(f: Any) -> Any:
-    for opt in reversed(
-        [
-            data_option,
-            outcome_option,
-            unit_option,
-            time_option,
-            cohort_option,
-            control_option,
-            covariate_option,
-            method_option,
-            anticipation_option,
-            base_period_option,
-            bootstrap_option,
-            seed_option,
-            level_option,
-            cluster_option,
-            min_e_option,
-            max_e_option,
-            format_option,
-        ]
-    ):
+    opts: list[Any] = [
+        data_option,
+        outcome_option,
+        unit_option,
+        time_option,
+        cohort_option,
+        control_option,
+        covariate_option,
+        method_option,
+        anticipation_option,
+        base_period_option,
+        bootstrap_option,
+        seed_option,
+        level_option,
+        cluster_option,
+        min_e_option,
+        max_e_option,
+        format_option,
+    ]
+    for opt in reversed(opts):
         f = opt(f)
     return f
 

@@ -94,10 +94,11 @@ class Functionals:
     ) -> np.ndarray:
         """Per-unit influence functions of the functionals ``rows``: (n, len(rows), K)."""
         coef = self.coef[:, rows][st.code]  # (n, R, T)
-        return (
+        out: np.ndarray = (
             np.einsum("nrt,ntk->nrk", coef, y, optimize=True)
             + self.const[:, rows][st.code]
         )
+        return out
 
     def boot(self, vy: np.ndarray, vsum: np.ndarray, n: int) -> np.ndarray:
         """Multiplier-bootstrap draws ``sum_i v_bi IF_ia / n``: (B, A, K).

@@ -54,7 +54,8 @@ def multipliers(
     lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
     p_lo = (s5 + 1) / (2 * s5)
     u = rng.random((reps, n_clusters))
-    return np.where(u < p_lo, lo, hi)
+    out: np.ndarray = np.where(u < p_lo, lo, hi)
+    return out
 
 
 def bootstrap_se(draws: np.ndarray) -> np.ndarray:

@@ -184,9 +184,9 @@ def build_panel(
     if df[unit].isna().any():
         row = int(np.flatnonzero(df[unit].isna().to_numpy())[0]) + 1
         raise DataError("unit is missing", row=row, field=unit)
-    ucode, units = pd.factorize(df[unit], sort=True)
-    tcode, periods = pd.factorize(t_all, sort=True)
-    n, T = len(units), len(periods)
+    ucode, unit_index = pd.factorize(df[unit], sort=True)
+    tcode, period_index = pd.factorize(t_all, sort=True)
+    n, T = len(unit_index), len(period_index)
     dup = pd.Series(ucode * T + tcode).duplicated()
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0]) + 1
@@ -199,7 +199,7 @@ def build_panel(
     if T < 2:
         raise EstimationError("difference-in-differences needs at least two periods")
     g = _cohorts(df, unit, cohort, ucode, n)
-    periods = np.asarray(periods, dtype=float)
+    periods = np.asarray(period_index, dtype=float)
     late = np.isfinite(g) & (g > periods[-1])
     if late.any():
         notes.append(
@@ -233,7 +233,7 @@ def build_panel(
     clus = None
     if cluster:
         clus = pd.factorize(df.groupby(ucode)[cluster].first().to_numpy())[0]
-    units = np.asarray(units)[keep]
+    units = np.asarray(unit_index)[keep]
     g, y, x = g[keep], y[keep], x[keep]
     clus = clus[keep] if clus is not None else None
     if not np.isfinite(g).any():

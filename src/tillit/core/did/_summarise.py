@@ -66,7 +66,8 @@ class _Stats:
 def _cov(z: np.ndarray, n: int) -> np.ndarray:
     """(K, R, R) covariance of (c, R, K) influence sums."""
     zk = np.ascontiguousarray(z.transpose(2, 1, 0))
-    return zk @ zk.transpose(0, 2, 1) / n**2
+    out: np.ndarray = zk @ zk.transpose(0, 2, 1) / n**2
+    return out
 
 
 def _stats_general(att: np.ndarray, inf: np.ndarray, ctx: _Chunk) -> _Stats:
@@ -297,7 +298,7 @@ def _table(
         p_value=p,
         cband_low=est - crit * se,
         cband_high=est + crit * se,
-        crit=crit,  # type: ignore[arg-type]
+        crit=crit,
     )
 
 
@@ -312,5 +313,5 @@ def _slice(t: EstimateTable, j: int) -> EstimateTable:
         p_value=t.p_value[:, j],
         cband_low=t.cband_low[:, j],
         cband_high=t.cband_high[:, j],
-        crit=float(t.crit[j]),
+        crit=float(np.asarray(t.crit)[j]),
     )

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from tillit.core.did._panel import build_panel
+from tillit.core.did.results import json_dict
 from tillit.core.did.twfe import twfe
 from tillit.core.errors import EstimationError
-from tillit.core.results import jsonable
 
 __all__ = ["BaconResult", "bacon"]
 
@@ -35,7 +35,7 @@ class BaconResult:
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON: TWFE coefficient, per-type totals, all comparisons."""
         by_type = self.by_type()
-        return jsonable(
+        return json_dict(
             {
                 "method": "bacon",
                 "outcome": self.outcome,

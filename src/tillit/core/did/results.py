@@ -14,7 +14,7 @@ import pandas as pd
 
 from tillit.core.results import jsonable
 
-__all__ = ["DidResult", "EstimateTable", "OutcomeResult"]
+__all__ = ["DidResult", "EstimateTable", "OutcomeResult", "json_dict"]
 
 _TABLE_COLS = (
     "estimate",
@@ -25,6 +25,12 @@ _TABLE_COLS = (
     "cband_low",
     "cband_high",
 )
+
+
+def json_dict(obj: dict[str, Any]) -> dict[str, Any]:
+    """:func:`tillit.core.results.jsonable` for a dict, typed."""
+    out: dict[str, Any] = jsonable(obj)
+    return out
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class EstimateTable:
     p_value: np.ndarray
     cband_low: np.ndarray
     cband_high: np.ndarray
-    crit: float = math.nan
+    crit: float | np.ndarray = math.nan
 
     def __len__(self) -> int:
         """Number of rows."""
@@ -56,7 +62,7 @@ class EstimateTable:
 
     def row(self, i: int) -> dict[str, Any]:
         """One estimate as a dict (without labels)."""
-        return jsonable({c: getattr(self, c)[i] for c in _TABLE_COLS[:5]})
+        return json_dict({c: getattr(self, c)[i] for c in _TABLE_COLS[:5]})
 
     def tidy(self) -> pd.DataFrame:
         """The table as a DataFrame."""
@@ -99,7 +105,7 @@ class OutcomeResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON shape (see docs/did.md)."""
-        return jsonable(
+        return json_dict(
             {
                 "outcome": self.outcome,
                 "n_units": self.n_units,
@@ -132,9 +138,9 @@ class OutcomeResult:
             "dynamic",
             "dynamic_overall",
         ):
-            df = getattr(self, term).tidy()
-            df.insert(0, "term", term)
-            parts.append(df)
+            part: pd.DataFrame = getattr(self, term).tidy()
+            part.insert(0, "term", term)
+            parts.append(part)
         out = pd.concat(parts, ignore_index=True)
         out.insert(0, "outcome", self.outcome)
         return out
@@ -243,7 +249,7 @@ class DidResult:
         at top level for one-outcome scripts.
         """
         first = self.first.to_dict()
-        return jsonable(
+        return json_dict(
             {
                 "method": self.method,
                 "n_units": self.n_units,

@@ -23,9 +23,8 @@ import pandas as pd
 from scipy import stats
 
 from tillit.core.did._panel import Panel, build_panel
-from tillit.core.did.results import EstimateTable
+from tillit.core.did.results import EstimateTable, json_dict
 from tillit.core.errors import EstimationError
-from tillit.core.results import jsonable
 
 __all__ = ["TwfeResult", "event_study", "twfe"]
 
@@ -48,7 +47,7 @@ class TwfeResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON: one list of estimates per outcome."""
-        return jsonable(
+        return json_dict(
             {
                 "method": self.method,
                 "n_units": self.n_units,
@@ -111,12 +110,13 @@ class TwfeResult:
 
 def _demean(a: np.ndarray) -> np.ndarray:
     """Two-way within transformation of (n, T, ...) arrays (exact when balanced)."""
-    return (
+    out: np.ndarray = (
         a
         - a.mean(axis=1, keepdims=True)
         - a.mean(axis=0, keepdims=True)
         + a.mean(axis=(0, 1), keepdims=True)
     )
+    return out
 
 
 def _fit(
