@@ -138,6 +138,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(pilots_api)
     app.include_router(network_pages)
     app.include_router(pilots_pages)
+    from tillit.web.api.evidence import router as evidence_api  # evaluation (#5)
+    from tillit.web.pages.evaluation import router as evaluation_pages
+    from tillit.web.pages.evidence import router as evidence_pages
+
+    app.include_router(evidence_api)
+    app.include_router(evaluation_pages)
+    app.include_router(evidence_pages)
     from tillit.web.api.surveys import router as surveys_api  # barometer, dialogue (#7)
     from tillit.web.pages.cookies import router as cookies_pages
     from tillit.web.pages.dialogue import router as dialogue_pages
