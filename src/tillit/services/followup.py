@@ -211,11 +211,23 @@ def peer_sets_for(engine: Engine, code: str) -> list[dict[str, Any]]:
             )
             .order_by(peer_groups.c.kind, peer_groups.c.id)
         ).all()
+        ids = [g[0] for g in groups]
+        sizes = dict(
+            conn.execute(
+                select(peer_group_members.c.group_id, func.count())
+                .where(peer_group_members.c.group_id.in_(ids))
+                .group_by(peer_group_members.c.group_id)
+            ).all()
+        )
         for gid, title, kind in groups:
-            size = conn.execute(
-                select(func.count()).where(peer_group_members.c.group_id == gid)
-            ).scalar()
-            out.append({"key": gid, "title": title, "kind": kind, "size": size})
+            out.append(
+                {
+                    "key": gid,
+                    "title": title,
+                    "kind": kind,
+                    "size": int(sizes.get(gid, 0)),
+                }
+            )
     order = {"all": 0, "county": 1, "skr": 2, "similar": 3}
     out.sort(key=lambda g: (order.get(g["kind"], 9), g["key"]))
     return out

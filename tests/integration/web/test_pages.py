@@ -95,6 +95,8 @@ def test_english_toggle(client) -> None:
     page = client.get("/followup/N00001/0180").text
     assert "Sign in" in page and "Peer median" in page and "DEMO DATA" in page
     assert "Logga in" in client.get("/?lang=sv").text
+    page = client.get("/followup/N00001/0180", params={"peers": "county"}).text
+    assert "/lang/sv?next=/followup/N00001/0180%3Fpeers%3Dcounty" in page
 
 
 def test_errors_are_pages_without_tracebacks(client) -> None:

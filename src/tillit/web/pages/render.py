@@ -70,6 +70,8 @@ def render(
         "demo_mode": bool(getattr(request.app.state, "demo", False)),
         "query": lambda **kw: _query(request, **kw),
         "path": request.url.path,
+        "here": request.url.path
+        + (f"?{request.url.query}" if request.url.query else ""),
     }
     ctx.update(context or {})
     ctx["csrf"] = lambda: csrf_token(request)
