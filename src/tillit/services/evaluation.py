@@ -337,6 +337,13 @@ def on_new_data(
     if batch_id is None:
         return []
     with engine.connect() as conn:
+        rows = conn.execute(
+            select(pilots.c.code, pilots.c.document).where(
+                pilots.c.status == "registered"
+            )
+        ).all()
+        if not rows:
+            return []
         touched = set(
             conn.execute(
                 select(observations.c.indicator_id)
@@ -344,11 +351,6 @@ def on_new_data(
                 .distinct()
             ).scalars()
         )
-        rows = conn.execute(
-            select(pilots.c.code, pilots.c.document).where(
-                pilots.c.status == "registered"
-            )
-        ).all()
     jobs = []
     for r in rows:
         doc = json.loads(r.document)

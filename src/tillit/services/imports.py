@@ -262,7 +262,7 @@ def import_frame(
     obs = normalise_observations(df, file=file)
     meta = list(indicators_meta or [])
     try:
-        return _import_checked(engine, obs, meta, source, filename, actor, progress)
+        report = _import_checked(engine, obs, meta, source, filename, actor, progress)
     except (OperationalError, sqlite3.OperationalError) as exc:
         if "locked" not in str(exc).lower():
             raise
@@ -275,6 +275,11 @@ def import_frame(
             "another import wrote some of these observations at the same time; "
             "import the file again"
         ) from exc
+    if report.n_new or report.n_updated:  # followed pilots re-run on new data (#5)
+        from tillit.services.evaluation import on_new_data
+
+        on_new_data(engine, report.batch_id)
+    return report
 
 
 def _import_checked(
