@@ -225,3 +225,21 @@ def test_cli_no_never_treated(tmp_path: Path, sim: Callable[..., pd.DataFrame]) 
         "never",
     )
     assert code == 2 and "never-treated" in err
+
+
+def test_docs_name_every_json_key(sim: Callable[..., pd.DataFrame]) -> None:
+    """docs/did.md documents the JSON: every key the result emits is named there."""
+    docs = (Path(__file__).parents[3] / "docs" / "did.md").read_text()
+    d = att_gt(sim(), outcomes=["y0"], bootstrap=49, seed=1, **KW).to_dict()
+    o = d["outcomes"]["y0"]
+    keys = (
+        set(d)
+        | set(o)
+        | set(o["aggregations"])
+        | set(o["att_gt"][0])
+        | set(o["diagnostics"])
+        | set(d["settings"])
+        | set(d["multiple_testing"])
+    )
+    missing = sorted(k for k in keys if f'"{k}"' not in docs)
+    assert not missing, f"undocumented JSON keys: {missing}"
