@@ -43,6 +43,9 @@ def _prepare(demo: bool) -> tuple[Any, list[tuple[str, str, str, str | None]]]:
         from tillit.services.surveys import load_demo_surveys  # barometer (#7)
 
         load_demo_surveys(engine)
+        from tillit.services.audit import load_demo_inventories  # burden ledger (#6)
+
+        load_demo_inventories(engine)
         from tillit.services.reports import load_demo_evaluations  # results (#5)
 
         load_demo_evaluations(engine, wait=False)

@@ -154,6 +154,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(surveys_pages)
     app.include_router(dialogue_pages)
     app.include_router(cookies_pages)
+    from tillit.web.api.audit import router as audit_api  # burden ledger, audit (#6)
+    from tillit.web.pages.audit import router as audit_pages
+
+    app.include_router(audit_api)
+    app.include_router(audit_pages)
     _document_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(

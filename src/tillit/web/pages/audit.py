@@ -1,0 +1,300 @@
+"""Burden ledger and signal-audit pages (issue 6).
+
+``/burden`` lists inventories (signed-in users) and takes uploads of the documented
+template; ``/burden/{id}`` shows the ledger with bar charts and edit forms;
+``/burden/compare`` the change between two inventories; ``/audit`` runs the signal audit
+on the indicator panel (public indicators for everyone, ledger hours for those who may
+read the inventory) with CSV and self-contained HTML exports.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from tillit.core.errors import DataError, PermissionDenied
+from tillit.domain.records import Actor
+from tillit.services import audit as au
+from tillit.web.charts import PALETTE, fmt_number
+from tillit.web.deps import ActorDep, EngineDep, check_csrf, lang_of
+from tillit.web.pages.render import render
+
+__all__ = ["bar_chart", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+TEMPLATE_CSV = (
+    "requirement_id,title,demanded_by,staff_group,unit,frequency_per_year,"
+    "minutes_per_occurrence,reporters,hourly_cost_sek,indicator_ids,inventory,dimension\n"
+    "HT01,Daily visit documentation in the care record,state,assistant nurse,home care,"
+    "220,12,85,410,,2026-03,continuity\n"
+    "HT02,Time registration per visit for the purchaser,purchaser,assistant nurse,"
+    "home care,240,6,85,410,,2026-03,cost\n"
+)
+
+
+def bar_chart(
+    items: list[tuple[str, float]], *, title: str, unit: str, width: int = 720
+) -> str:
+    """Horizontal bars (label, value), largest first; text escaped, no inline style."""
+    items = [(str(k), float(v)) for k, v in items if v == v][:25]
+    row, left, right = 22, 230, 90
+    height = 30 + row * max(len(items), 1)
+    top = max((v for _k, v in items), default=1.0) or 1.0
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" role="img" '
+        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
+        f"<title>{escape(title)}</title><desc>{escape(title)} ({escape(unit)})</desc>"
+    ]
+    for i, (label, v) in enumerate(items):
+        y = 20 + i * row
+        w = max(v, 0) / top * (width - left - right)
+        short = label if len(label) <= 34 else label[:32] + "…"
+        out.append(
+            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
+            f"{escape(short)}</text>"
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" '
+            f'fill="{PALETTE[0]}"><title>{escape(label)}: {escape(fmt_number(v))} '
+            f"{escape(unit)}</title></rect>"
+            f'<text x="{left + w + 4:.1f}" y="{y + 14}" font-size="12">'
+            f"{escape(fmt_number(v))}</text>"
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _charts(view: dict[str, Any], lang: str) -> dict[str, str]:
+    sv = lang == "sv"
+    h = "timmar/år" if sv else "hours/year"
+    out = {
+        "largest": bar_chart(
+            [(f"{r['requirement_id']} {r['title']}", r["hours_per_year"]) for r in view["largest"]],
+            title="Största bördorna" if sv else "Largest burdens", unit=h,
+        ),
+    }  # fmt: skip
+    for key in ("demanded_by", "staff_group", "unit"):
+        out[key] = bar_chart(
+            [(r[key], r["hours_per_year"]) for r in view["by"][key]],
+            title=key, unit=h,
+        )  # fmt: skip
+    if view.get("per_employee"):
+        out["per_employee"] = bar_chart(
+            [(r["staff_group"], r["hours_per_employee"]) for r in view["per_employee"]],
+            title="per employee", unit="h/employee",
+        )  # fmt: skip
+    return out
+
+
+@router.get("/burden", response_class=HTMLResponse)
+def burden_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLResponse:
+    """The inventories the actor may read, with the import form."""
+    if actor.role == "public":
+        raise PermissionDenied("sign in to see burden inventories")
+    invs = au.list_inventories(engine, actor)
+    return render(
+        request,
+        "audit/burden.html",
+        {"inventories": invs, "demo": any(i.is_demo for i in invs)},
+    )
+
+
+@router.get("/burden/template.csv")
+def template_csv() -> Response:
+    """The documented template (two example rows)."""
+    return Response(
+        TEMPLATE_CSV,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="burden_template.csv"'},
+    )
+
+
+def _org_for(actor: Actor, form_org: str, engine: Any) -> str:
+    if actor.is_admin:
+        return form_org
+    if actor.role != "member" or actor.organisation_id is None:
+        raise PermissionDenied("only members and administrators import inventories")
+    code = form_org.strip()
+    if not code:
+        from sqlalchemy import select
+
+        from tillit.store.tables import organisations
+
+        with engine.connect() as conn:
+            code = conn.execute(
+                select(organisations.c.code).where(
+                    organisations.c.id == actor.organisation_id
+                )
+            ).scalar_one()
+    return code
+
+
+@router.post("/burden/import", response_model=None)
+async def import_page(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
+    """Create an inventory from an uploaded template (or empty, to fill in by form)."""
+    form = await request.form()
+    try:
+        check_csrf(request, form.get("csrf_token"))
+        org = _org_for(actor, str(form.get("organisation", "")), engine)
+        upload = form.get("file")
+        data, name = None, "form"
+        if upload is not None and hasattr(upload, "read"):
+            data = await upload.read()
+            name = getattr(upload, "filename", None) or "upload.csv"
+            data = data or None
+    finally:
+        await form.close()
+    inv = au.import_inventory(
+        engine, actor, org, str(form.get("label", "")), str(form.get("date", "")),
+        data, name,
+    )  # fmt: skip
+    return RedirectResponse(f"/burden/{inv.id}", status_code=303)
+
+
+@router.get("/burden/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request, engine: EngineDep, actor: ActorDep, old: int, new: int
+) -> HTMLResponse:
+    """The change between two inventories."""
+    a, b, change = au.compare_inventories(engine, actor, old, new)
+    rows = change.tidy().to_dict(orient="records")
+    return render(
+        request,
+        "audit/compare.html",
+        {
+            "old": a,
+            "new": b,
+            "change": change,
+            "rows": rows,
+            "demo": a.is_demo or b.is_demo,
+        },
+    )
+
+
+@router.get("/burden/{inventory_id}", response_class=HTMLResponse)
+def inventory_page(
+    request: Request, engine: EngineDep, actor: ActorDep, inventory_id: int
+) -> HTMLResponse:
+    """The ledger of one inventory: totals, charts, requirements, edit forms."""
+    view = au.ledger_view(engine, actor, inventory_id)
+    charts = {} if view["empty"] else _charts(view, lang_of(request))
+    others = [
+        i
+        for i in au.list_inventories(engine, actor)
+        if i.organisation_id == view["inventory"].organisation_id
+        and i.id != inventory_id
+    ]
+    return render(
+        request,
+        "audit/inventory.html",
+        {**view, "charts": charts, "others": others, "demo": view["inventory"].is_demo},
+    )
+
+
+_FIELDS = (*au._REQ_COLS, "indicator_ids")
+
+
+@router.post("/burden/{inventory_id}/requirement", response_model=None)
+async def save_requirement_page(
+    request: Request, engine: EngineDep, actor: ActorDep, inventory_id: int
+) -> Response:
+    """Add or replace one requirement from the form."""
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    pk_text = str(form.get("pk", "")).strip()
+    if pk_text and not pk_text.isdigit():
+        raise DataError("bad requirement reference", field="pk")
+    fields = {k: str(form.get(k, "")) for k in _FIELDS}
+    au.save_requirement(
+        engine, actor, inventory_id, fields, int(pk_text) if pk_text else None
+    )
+    return RedirectResponse(f"/burden/{inventory_id}", status_code=303)
+
+
+@router.post("/burden/{inventory_id}/requirement/{pk}/delete", response_model=None)
+async def delete_requirement_page(
+    request: Request, engine: EngineDep, actor: ActorDep, inventory_id: int, pk: int
+) -> Response:
+    """Remove one requirement."""
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    au.delete_requirement(engine, actor, inventory_id, pk)
+    return RedirectResponse(f"/burden/{inventory_id}", status_code=303)
+
+
+@router.post("/burden/{inventory_id}/staff", response_model=None)
+async def staff_page(
+    request: Request, engine: EngineDep, actor: ActorDep, inventory_id: int
+) -> Response:
+    """Replace the staff table (``staff_group,employees[,unit]``)."""
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    au.set_staff(engine, actor, inventory_id, str(form.get("staff", "")))
+    return RedirectResponse(f"/burden/{inventory_id}", status_code=303)
+
+
+def _float(request: Request, name: str, default: float) -> float:
+    text = request.query_params.get(name, "").replace(",", ".").strip()
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise DataError(f"{name} must be a number (got {text!r})", field=name) from exc
+
+
+def _audit_args(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    inv = q.get("inventory", "").strip()
+    if inv and not inv.isdigit():
+        raise DataError("bad inventory id", field="inventory")
+    targets = [t for t in q.getlist("target") for t in t.splitlines()]
+    return {
+        "indicators_": [i for i in q.getlist("indicator") if i],
+        "area": q.get("area") or None,
+        "criteria": [c for c in q.getlist("criterion") if c],
+        "targets": targets,
+        "inventory_id": int(inv) if inv else None,
+        "threshold": _float(request, "threshold", 0.8),
+        "min_icc": _float(request, "min_icc", 0.2),
+        "min_unique": _float(request, "min_unique", 0.2),
+    }
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLResponse:
+    """The audit form; with ``run=1`` the report (plots, ranked table, what to add)."""
+    areas = au.indicator_areas(engine, actor)
+    invs = au.list_inventories(engine, actor)
+    ctx: dict[str, Any] = {"areas": areas, "inventories": invs, "report": None}
+    if request.query_params.get("run"):
+        args = _audit_args(request)
+        rep = au.run_audit(engine, actor, **args)
+        ctx.update(report=rep.document, cached=rep.cached, seconds=rep.seconds,
+                   args=args, export=request.url.query)  # fmt: skip
+        ctx["demo"] = bool((rep.document.get("inventory") or {}).get("is_demo"))
+    return render(request, "audit/report.html", ctx)
+
+
+@router.get("/audit/report.csv")
+def audit_csv(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
+    """One row per indicator: rank, action, score, hours, information, flags, evidence."""
+    rep = au.run_audit(engine, actor, **_audit_args(request))
+    return Response(
+        rep.csv,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="tillit-audit.csv"'},
+    )
+
+
+@router.get("/audit/report.html")
+def audit_html(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
+    """The self-contained HTML report (inline SVG, no scripts or external links)."""
+    rep = au.run_audit(engine, actor, **_audit_args(request))
+    return Response(
+        rep.html,
+        media_type="text/html; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="tillit-audit.html"'},
+    )
