@@ -1,0 +1,106 @@
+"""The simplex solvers against scipy SLSQP and against their own sequential runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from tillit.core.synth._solvers import fw_weights, kkt_residual, simplex_lsq
+
+
+def _slsqp(A: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndarray:
+    J = A.shape[1]
+    lin = np.zeros(J) if c is None else c
+
+    def f(x: np.ndarray) -> float:
+        r = A @ x - b
+        return float(r @ r + lin @ x)
+
+    res = minimize(
+        f,
+        np.full(J, 1 / J),
+        jac=lambda x: 2 * A.T @ (A @ x - b) + lin,
+        method="SLSQP",
+        bounds=[(0, 1)] * J,
+        constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
+        options={"ftol": 1e-15, "maxiter": 2000},
+    )
+    return res.x
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("shape", [(3, 10), (7, 38), (25, 12)])
+def test_simplex_lsq_matches_slsqp_and_meets_kkt(seed: int, shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=shape)
+    b = rng.normal(size=shape[0]) * 2
+    w = simplex_lsq(A, b)
+    ref = _slsqp(A, b)
+    obj = lambda x: float(np.sum((A @ x - b) ** 2))  # noqa: E731
+    assert w.min() >= 0 and abs(w.sum() - 1) < 1e-12
+    assert obj(w) <= obj(ref) + 1e-9
+    assert kkt_residual(A, b, w) < 1e-9
+
+
+def test_simplex_lsq_penalty_and_warm_start() -> None:
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(5, 30))
+    b = rng.normal(size=5)
+    c = 0.3 * np.sum((A - b[:, None]) ** 2, axis=0)
+    w = simplex_lsq(A, b, c=c)
+    ref = _slsqp(A, b, c)
+    obj = lambda x: float(np.sum((A @ x - b) ** 2) + c @ x)  # noqa: E731
+    assert obj(w) <= obj(ref) + 1e-9
+    assert kkt_residual(A, b, w, c) < 1e-9
+    warm = simplex_lsq(A, b * 1.01, w0=w)
+    cold = simplex_lsq(A, b * 1.01)
+    assert np.allclose(warm, cold, atol=1e-8)
+
+
+def test_kkt_residual_detects_a_non_optimum() -> None:
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(4, 9))
+    b = rng.normal(size=4)
+    assert kkt_residual(A, b, np.full(9, 1 / 9)) > 1e-3
+
+
+def _fw_reference(Y: np.ndarray, zeta: float, intercept: bool, tol: float, it: int):
+    """Literal transcription of R synthdid's sc.weight.fw loop (slow, for checking)."""
+    n, m1 = Y.shape
+    m = m1 - 1
+    if intercept:
+        Y = Y - Y.mean(axis=0)
+    A, b = Y[:, :m], Y[:, m]
+    x = np.full(m, 1 / m)
+    eta = n * zeta**2
+    vals = []
+    t = 0
+    while t < it and (t < 2 or vals[-2] - vals[-1] > tol**2):
+        t += 1
+        Ax = A @ x
+        hg = (Ax - b) @ A + eta * x
+        i = int(np.argmin(hg))
+        dx = -x.copy()
+        dx[i] = 1 - x[i]
+        if np.all(dx == 0):
+            vals.append(vals[-1])
+            continue
+        de = A[:, i] - Ax
+        step = -(hg @ dx) / (de @ de + eta * dx @ dx)
+        x = x + min(1, max(0, step)) * dx
+        err = Y @ np.append(x, -1)
+        vals.append(zeta**2 * x @ x + err @ err / n)
+    return x
+
+
+def test_fw_batch_matches_literal_r_loop() -> None:
+    rng = np.random.default_rng(7)
+    Ys = rng.normal(size=(5, 12, 9)).cumsum(axis=1)
+    batch = fw_weights(Ys, 0.5, intercept=True, init=None, min_decrease=1e-4, max_iter=3000)
+    for k in range(5):
+        ref = _fw_reference(Ys[k], 0.5, True, 1e-4, 3000)
+        assert np.allclose(batch[k], ref, atol=1e-10)
+        single = fw_weights(Ys[k], 0.5, intercept=True, init=None, min_decrease=1e-4,
+                            max_iter=3000)
+        assert np.allclose(single, batch[k], atol=1e-12)
