@@ -213,6 +213,9 @@ def evaluate_pilot(
     result = analysis.evaluate_panel(
         panel, doc, meta=meta, seed=seed, progress=progress
     )
+    if all(o.get("estimate") is None for o in result["outcomes"]):
+        errs = "; ".join(f"{o['indicator']}: {o['error']}" for o in result["outcomes"])
+        raise DataError(f"no outcome could be estimated ({errs})")
     for out in result["outcomes"]:
         o = origins.get(out["indicator"])
         out["pre_registered"] = bool(o and o.pre_registered)

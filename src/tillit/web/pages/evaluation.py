@@ -179,6 +179,8 @@ def report_download(
     tpl = templates.env.get_template("evaluation/standalone.html")
     html = tpl.render(**ctx, lang=lang, css=_CSS.read_text(encoding="utf-8"),
                       standalone=True)  # fmt: skip
+    # inline SVG in HTML5 needs no namespace: the file then names no URL at all
+    html = html.replace(' xmlns="http://www.w3.org/2000/svg"', "")
     return Response(
         html,
         media_type="text/html; charset=utf-8",
