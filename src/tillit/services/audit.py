@@ -19,6 +19,7 @@ import io
 import json
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -285,8 +286,7 @@ def import_inventory(
     if not label or len(label) > 200:
         raise DataError("give the inventory a label (1-200 characters)", field="label")
     try:
-        pd.Timestamp(inventory_date)
-        ok = len(inventory_date) == 10
+        ok = len(inventory_date) == 10 and bool(date.fromisoformat(inventory_date))
     except ValueError:
         ok = False
     if not ok:
