@@ -332,9 +332,7 @@ def _values(
             "org": pd.Series(cols[1], dtype=object).map(code_of),
             "year": np.asarray(cols[2], dtype=np.int64),
             "gender": pd.Series(cols[3], dtype=object),
-            "value": pd.to_numeric(pd.Series(cols[4], dtype=object), errors="coerce")
-            .astype(float)
-            .to_numpy(),
+            "value": np.array(cols[4], dtype=float),
         }
     )
 

@@ -64,8 +64,9 @@ def gender_gap(
         ``year, T, K, M, gap, ratio`` with ``gap = K - M`` and ``ratio = K / M``
         (NaN where a value is missing or ``M`` is zero).
     """
-    wide = df.pivot_table(index=year, columns=gender, values=value, aggfunc="first")
-    wide = wide.reindex(columns=["T", "K", "M"]).astype(float)
+    first = df.drop_duplicates(subset=[year, gender])
+    wide = first.set_index([year, gender])[value].unstack(gender)
+    wide = wide.reindex(columns=["T", "K", "M"]).astype(float).sort_index()
     wide["gap"] = wide["K"] - wide["M"]
     m = wide["M"].where(wide["M"] != 0)
     wide["ratio"] = wide["K"] / m

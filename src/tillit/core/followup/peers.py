@@ -18,6 +18,7 @@ percentile
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["peer_summary", "rank_within_peers"]
@@ -85,22 +86,22 @@ def peer_summary(
     value keep ``n = 0`` and NaN statistics.
     """
     _check_columns(df, (year, value))
-    v = pd.to_numeric(df[value], errors="coerce").astype(float)
-    g = v.groupby(df[year].to_numpy())
-    out = pd.DataFrame(
-        {
-            "n": g.count().astype(int),
-            "min": g.min(),
-            "q1": g.quantile(0.25),
-            "median": g.median(),
-            "q3": g.quantile(0.75),
-            "max": g.max(),
-            "mean": g.mean(),
-        }
-    )
-    out.index.name = "year"
-    out = out.reset_index()
-    out["year"] = out["year"].astype(int)
-    return out.astype(
-        dict.fromkeys(("min", "q1", "median", "q3", "max", "mean"), float)
-    )
+    v = pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=float)
+    y = df[year].to_numpy()
+    order = np.lexsort((v, y))  # by year, values ascending, NaN last
+    ys, vs = y[order], v[order]
+    years, starts = np.unique(ys, return_index=True)
+    ends = np.append(starts[1:], len(ys))
+    stats = np.full((len(years), 6), np.nan)
+    counts = np.zeros(len(years), dtype=int)
+    for i, (a, b) in enumerate(zip(starts, ends, strict=True)):  # one pass per year
+        seg = vs[a:b]
+        seg = seg[~np.isnan(seg)]
+        counts[i] = len(seg)
+        if len(seg):
+            q1, med, q3 = np.quantile(seg, [0.25, 0.5, 0.75])
+            stats[i] = (seg[0], q1, med, q3, seg[-1], seg.mean())
+    out = pd.DataFrame(stats, columns=["min", "q1", "median", "q3", "max", "mean"])
+    out.insert(0, "n", counts)
+    out.insert(0, "year", years.astype(int))
+    return out
