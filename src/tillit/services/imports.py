@@ -161,7 +161,7 @@ def _resolve(
             field=source_field(obs, "org_code"),
         )
     org = np.where(org == "", owner, org)
-    obs["org_code"] = org
+    obs["org_code"] = pd.Series(org, index=obs.index, dtype=object)
     known = dict(conn.execute(select(organisations.c.code, organisations.c.id)).all())
     bad = ~obs["org_code"].isin(known.keys()).to_numpy()
     _raise_first(bad, obs, file, "org_code", _unknown_org_message(known))

@@ -351,3 +351,22 @@ def test_busy_database_and_concurrent_writes_are_conflicts(
     monkeypatch.setattr(imports, "_import_checked", raced)
     with pytest.raises(Conflict, match="again"):
         imports.import_bytes(engine, data, "a.csv")
+
+
+def test_report_shape() -> None:
+    rep = imports.ImportReport(
+        batch_id=None, n_rows=2, n_new=0, n_updated=0, n_unchanged=2, duplicate_of=7
+    )
+    assert list(rep.to_dict()) == [
+        "batch_id",
+        "n_rows",
+        "n_new",
+        "n_updated",
+        "n_unchanged",
+        "duplicate_of",
+        "source",
+        "filename",
+    ]
+    assert "same content as batch 7" in rep.summary()
+    with pytest.raises(AttributeError):
+        rep.n_new = 1  # type: ignore[misc]

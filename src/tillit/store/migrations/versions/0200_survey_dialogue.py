@@ -48,7 +48,9 @@ def _survey() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_rounds")),
         sa.UniqueConstraint("code", name=op.f("uq_survey_rounds_code")),
     )  # fmt: skip
-    op.create_index(op.f("ix_survey_rounds_organisation_id"), "survey_rounds", ["organisation_id"])
+    op.create_index(
+        op.f("ix_survey_rounds_organisation_id"), "survey_rounds", ["organisation_id"]
+    )
     op.create_table(
         "survey_links",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,7 +80,9 @@ def _survey() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_responses")),
         sa.UniqueConstraint("link_hash", name=op.f("uq_survey_responses_link_hash")),
     )  # fmt: skip
-    op.create_index(op.f("ix_survey_responses_round_id"), "survey_responses", ["round_id"])
+    op.create_index(
+        op.f("ix_survey_responses_round_id"), "survey_responses", ["round_id"]
+    )
     op.create_table(
         "survey_releases",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -88,7 +92,9 @@ def _survey() -> None:
         _fk("round_id", "survey_rounds", "CASCADE", "survey_releases"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_releases")),
     )  # fmt: skip
-    op.create_index(op.f("ix_survey_releases_round_id"), "survey_releases", ["round_id"])
+    op.create_index(
+        op.f("ix_survey_releases_round_id"), "survey_releases", ["round_id"]
+    )
 
 
 def _dialogue() -> None:
@@ -111,7 +117,9 @@ def _dialogue() -> None:
         _fk("author_user_id", "users", "SET NULL", "dialogue_posts"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dialogue_posts")),
     )  # fmt: skip
-    op.create_index(op.f("ix_dialogue_posts_parent_id"), "dialogue_posts", ["parent_id"])
+    op.create_index(
+        op.f("ix_dialogue_posts_parent_id"), "dialogue_posts", ["parent_id"]
+    )
     op.create_table(
         "dialogue_reports",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -122,7 +130,9 @@ def _dialogue() -> None:
         _fk("post_id", "dialogue_posts", "CASCADE", "dialogue_reports"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dialogue_reports")),
     )  # fmt: skip
-    op.create_index(op.f("ix_dialogue_reports_post_id"), "dialogue_reports", ["post_id"])
+    op.create_index(
+        op.f("ix_dialogue_reports_post_id"), "dialogue_reports", ["post_id"]
+    )
     op.create_table(
         "dialogue_settings",
         sa.Column("id", sa.Integer(), nullable=False),
