@@ -58,7 +58,8 @@ def _treatment(
         return list(treated_units), start
     if cohort not in df.columns:
         raise DataError(
-            "give --treatment-start (or a cohort column named by --cohort)", field=cohort
+            "give --treatment-start (or a cohort column named by --cohort)",
+            field=cohort,
         )
     first = pd.to_numeric(df[cohort], errors="coerce").fillna(0).groupby(df[unit]).max()
     starts = {u: float(c) for u, c in first.items() if c > 0}
@@ -66,7 +67,9 @@ def _treatment(
         wanted = {str(t) for t in treated_units}
         starts = {u: c for u, c in starts.items() if str(u) in wanted}
     if not starts:
-        raise DataError("no treated unit: the cohort column has no start > 0", field=cohort)
+        raise DataError(
+            "no treated unit: the cohort column has no start > 0", field=cohort
+        )
     return list(starts), starts
 
 
@@ -179,7 +182,10 @@ def register(main: click.Group) -> None:
         help="Placebo inference: refit every donor, or backdate the start.",
     )
     @click.option(
-        "--placebo-start", type=float, default=None, help="Fake start for --placebo time."
+        "--placebo-start",
+        type=float,
+        default=None,
+        help="Fake start for --placebo time.",
     )
     @click.option(
         "--variant",

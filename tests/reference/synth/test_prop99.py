@@ -12,12 +12,29 @@ from tillit.core.synth import sdid, sdid_matrix, synth
 from tillit.core.synth._scm import fit_sc
 
 DATA = Path(__file__).parent / "data" / "california_prop99.csv"
-KW = dict(outcome="cigsale", unit="state", time="year", treated_units=["California"],
-          treatment_start=1989)
-ADH_PREDICTORS = ["lnincome@1980-1988", "retprice@1980-1988", "age15to24@1980-1988",
-                  "beer@1984-1988", "cigsale@1975", "cigsale@1980", "cigsale@1988"]
-ADH_WEIGHTS = {"Colorado": 0.164, "Connecticut": 0.069, "Montana": 0.199,
-               "Nevada": 0.234, "Utah": 0.334}
+KW = {
+    "outcome": "cigsale",
+    "unit": "state",
+    "time": "year",
+    "treated_units": ["California"],
+    "treatment_start": 1989,
+}
+ADH_PREDICTORS = [
+    "lnincome@1980-1988",
+    "retprice@1980-1988",
+    "age15to24@1980-1988",
+    "beer@1984-1988",
+    "cigsale@1975",
+    "cigsale@1980",
+    "cigsale@1988",
+]
+ADH_WEIGHTS = {
+    "Colorado": 0.164,
+    "Connecticut": 0.069,
+    "Montana": 0.199,
+    "Nevada": 0.234,
+    "Utah": 0.334,
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +67,9 @@ def test_placebo_se_seeded_and_near_table1(df: pd.DataFrame) -> None:
     numpy's generator the SDID placebo se over seeds 0-10 ranges 7.96-10.91 (SC 9.42-12.24,
     DiD 13.9-19.5); diff-diff 3.13 gives bit-identical draws for the same seed.
     """
-    got = {m: sdid(df, method=m, seed=4, **KW).estimate.se for m in ("sdid", "sc", "did")}
+    got = {
+        m: sdid(df, method=m, seed=4, **KW).estimate.se for m in ("sdid", "sc", "did")
+    }
     assert got["sdid"] == pytest.approx(9.701, abs=1e-3)
     assert got["sc"] == pytest.approx(10.958, abs=1e-3)
     assert got["did"] == pytest.approx(17.541, abs=1e-3)
@@ -64,16 +83,26 @@ def test_sc_inner_weights_match_pysyncon_for_a_given_v(df: pd.DataFrame) -> None
     pysyncon = pytest.importorskip("pysyncon")
     donors = sorted(set(df.state) - {"California"})
     dp = pysyncon.Dataprep(
-        foo=df, predictors=[], predictors_op="mean", time_predictors_prior=range(1970, 1989),
-        special_predictors=[("lnincome", range(1980, 1989), "mean"),
-                            ("retprice", range(1980, 1989), "mean"),
-                            ("age15to24", range(1980, 1989), "mean"),
-                            ("beer", range(1984, 1989), "mean"),
-                            ("cigsale", [1975], "mean"), ("cigsale", [1980], "mean"),
-                            ("cigsale", [1988], "mean")],
-        dependent="cigsale", unit_variable="state", time_variable="year",
-        treatment_identifier="California", controls_identifier=donors,
-        time_optimize_ssr=range(1970, 1989))
+        foo=df,
+        predictors=[],
+        predictors_op="mean",
+        time_predictors_prior=range(1970, 1989),
+        special_predictors=[
+            ("lnincome", range(1980, 1989), "mean"),
+            ("retprice", range(1980, 1989), "mean"),
+            ("age15to24", range(1980, 1989), "mean"),
+            ("beer", range(1984, 1989), "mean"),
+            ("cigsale", [1975], "mean"),
+            ("cigsale", [1980], "mean"),
+            ("cigsale", [1988], "mean"),
+        ],
+        dependent="cigsale",
+        unit_variable="state",
+        time_variable="year",
+        treatment_identifier="California",
+        controls_identifier=donors,
+        time_optimize_ssr=range(1970, 1989),
+    )
     v = np.full(7, 1 / 7)
     peer = pysyncon.Synth()
     peer.fit(dataprep=dp, custom_V=v)
@@ -100,7 +129,7 @@ def test_nested_v_reaches_adh_fit(df: pd.DataFrame) -> None:
     adh = sum(W.loc[k] * v for k, v in ADH_WEIGHTS.items())
     adh_mspe = float(((W.loc["California"] - adh).loc[:1988] ** 2).mean())
     res = synth(df, predictors=ADH_PREDICTORS, placebo="none", **KW)
-    assert res.fits[0].pre_rmspe**2 <= adh_mspe * 1.05
+    assert res.fits[0].pre_rmspe ** 2 <= adh_mspe * 1.05
     assert res.pre_rmspe == pytest.approx(1.76, abs=0.1)
     for k, v in ADH_WEIGHTS.items():
         assert res.weights[k] == pytest.approx(v, abs=0.05), k
@@ -124,10 +153,14 @@ def test_exact_qp_matches_slsqp_on_prop99(matrix: np.ndarray) -> None:
     y1, Y0 = matrix[-1], matrix[:-1]
     f = fit_sc(y1, Y0, 19)
     A, b = Y0[:, :19].T / 100, y1[:19] / 100  # scaled so that SLSQP converges
-    res = minimize(lambda x: np.sum((A @ x - b) ** 2), np.full(38, 1 / 38),
-                   jac=lambda x: 2 * A.T @ (A @ x - b), method="SLSQP",
-                   bounds=[(0, 1)] * 38,
-                   constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
-                   options={"ftol": 1e-14, "maxiter": 1000})
+    res = minimize(
+        lambda x: np.sum((A @ x - b) ** 2),
+        np.full(38, 1 / 38),
+        jac=lambda x: 2 * A.T @ (A @ x - b),
+        method="SLSQP",
+        bounds=[(0, 1)] * 38,
+        constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1}],
+        options={"ftol": 1e-14, "maxiter": 1000},
+    )
     assert np.sum((A @ f.weights - b) ** 2) <= res.fun + 1e-10
     assert np.abs(f.weights - res.x).max() < 1e-3

@@ -20,11 +20,13 @@ def _panel(seed: int = 0, n: int = 14, t: int = 10, n_tr: int = 2, t0: int = 7):
 
 def _long(Y: np.ndarray) -> pd.DataFrame:
     n, t = Y.shape
-    return pd.DataFrame({
-        "unit": np.repeat([f"u{i:02d}" for i in range(n)], t),
-        "period": np.tile(np.arange(2000, 2000 + t), n),
-        "y": Y.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "unit": np.repeat([f"u{i:02d}" for i in range(n)], t),
+            "period": np.tile(np.arange(2000, 2000 + t), n),
+            "y": Y.ravel(),
+        }
+    )
 
 
 def test_sdid_equals_weighted_twfe_regression() -> None:
@@ -55,7 +57,9 @@ def test_unit_and_time_shifts_leave_estimate_unchanged(method: str) -> None:
 
 def test_did_special_case_is_plain_did() -> None:
     Y, N0, T0 = _panel(2)
-    did = (Y[N0:, T0:].mean() - Y[N0:, :T0].mean()) - (Y[:N0, T0:].mean() - Y[:N0, :T0].mean())
+    did = (Y[N0:, T0:].mean() - Y[N0:, :T0].mean()) - (
+        Y[:N0, T0:].mean() - Y[:N0, :T0].mean()
+    )
     assert sdid_matrix(Y, N0, T0, "did").tau == pytest.approx(did, abs=1e-12)
 
 
@@ -73,8 +77,15 @@ def test_weights_on_simplex_and_effect_recovered() -> None:
 )
 def test_variance_methods_are_seeded_and_finite(variance: str) -> None:
     df = _long(_panel(4)[0])
-    kw = dict(outcome="y", unit="unit", time="period", treated_units=["u12", "u13"],
-              treatment_start=2007, variance=variance, replications=4)
+    kw = {
+        "outcome": "y",
+        "unit": "unit",
+        "time": "period",
+        "treated_units": ["u12", "u13"],
+        "treatment_start": 2007,
+        "variance": variance,
+        "replications": 4,
+    }
     a = sdid(df, seed=5, **kw)
     b = sdid(df, seed=5, **kw)
     assert a.estimate.se == b.estimate.se
@@ -90,19 +101,33 @@ def test_staggered_is_weighted_average_of_cohorts() -> None:
     Y[14, 8:] += 2.0
     Y[15, 6:] += 1.0
     df = _long(Y)
-    res = sdid(df, outcome="y", unit="unit", time="period", treated_units=["u14", "u15"],
-               treatment_start={"u14": 2008, "u15": 2006}, variance="none")
+    res = sdid(
+        df,
+        outcome="y",
+        unit="unit",
+        time="period",
+        treated_units=["u14", "u15"],
+        treatment_start={"u14": 2008, "u15": 2006},
+        variance="none",
+    )
     taus = [c.estimate for c in res.cohorts]
     w = np.array([1 * 6, 1 * 4], dtype=float)  # cohorts sorted by start: 2006 then 2008
     assert res.estimate.estimate == pytest.approx(np.dot(w, taus) / w.sum())
-    single = sdid(df[df.unit != "u14"], outcome="y", unit="unit", time="period",
-                  treated_units=["u15"], treatment_start=2006, variance="none")
+    single = sdid(
+        df[df.unit != "u14"],
+        outcome="y",
+        unit="unit",
+        time="period",
+        treated_units=["u15"],
+        treatment_start=2006,
+        variance="none",
+    )
     assert taus[0] == pytest.approx(single.estimate.estimate, abs=1e-12)
 
 
 def test_bad_input_raises_clear_errors() -> None:
     df = _long(_panel(6)[0])
-    kw = dict(outcome="y", unit="unit", time="period")
+    kw = {"outcome": "y", "unit": "unit", "time": "period"}
     with pytest.raises(DataError, match="unknown treated unit"):
         sdid(df, treated_units=["nope"], treatment_start=2007, **kw)
     with pytest.raises(DataError, match="after the last period"):
@@ -112,9 +137,16 @@ def test_bad_input_raises_clear_errors() -> None:
     with pytest.raises(DataError, match="unbalanced"):
         sdid(df.iloc[1:], treated_units=["u13"], treatment_start=2007, **kw)
     with pytest.raises(DataError, match="twice"):
-        sdid(pd.concat([df, df.iloc[:1]]), treated_units=["u13"], treatment_start=2007, **kw)
+        sdid(
+            pd.concat([df, df.iloc[:1]]),
+            treated_units=["u13"],
+            treatment_start=2007,
+            **kw,
+        )
     small = df[df.unit.isin(["u00", "u13"])]
     with pytest.raises(EstimationError, match="too few donor"):
         sdid(small, treated_units=["u13"], treatment_start=2007, **kw)
     with pytest.raises(EstimationError, match="jackknife"):
-        sdid(df, treated_units=["u13"], treatment_start=2007, variance="jackknife", **kw)
+        sdid(
+            df, treated_units=["u13"], treatment_start=2007, variance="jackknife", **kw
+        )

@@ -31,7 +31,9 @@ def _slsqp(A: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndar
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("shape", [(3, 10), (7, 38), (25, 12)])
-def test_simplex_lsq_matches_slsqp_and_meets_kkt(seed: int, shape: tuple[int, int]) -> None:
+def test_simplex_lsq_matches_slsqp_and_meets_kkt(
+    seed: int, shape: tuple[int, int]
+) -> None:
     rng = np.random.default_rng(seed)
     A = rng.normal(size=shape)
     b = rng.normal(size=shape[0]) * 2
@@ -97,10 +99,13 @@ def _fw_reference(Y: np.ndarray, zeta: float, intercept: bool, tol: float, it: i
 def test_fw_batch_matches_literal_r_loop() -> None:
     rng = np.random.default_rng(7)
     Ys = rng.normal(size=(5, 12, 9)).cumsum(axis=1)
-    batch = fw_weights(Ys, 0.5, intercept=True, init=None, min_decrease=1e-4, max_iter=3000)
+    batch = fw_weights(
+        Ys, 0.5, intercept=True, init=None, min_decrease=1e-4, max_iter=3000
+    )
     for k in range(5):
         ref = _fw_reference(Ys[k], 0.5, True, 1e-4, 3000)
         assert np.allclose(batch[k], ref, atol=1e-10)
-        single = fw_weights(Ys[k], 0.5, intercept=True, init=None, min_decrease=1e-4,
-                            max_iter=3000)
+        single = fw_weights(
+            Ys[k], 0.5, intercept=True, init=None, min_decrease=1e-4, max_iter=3000
+        )
         assert np.allclose(single, batch[k], atol=1e-12)

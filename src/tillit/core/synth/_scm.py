@@ -136,7 +136,7 @@ def _regression_start(
 
 
 def _starts(prob: _Nested, n_random: int) -> list[np.ndarray]:
-    """Equal, regression-based (R ``Synth``), univariate-fit and seeded Dirichlet starts."""
+    """Equal, regression (R ``Synth``), univariate-fit, leave-one-out and Dirichlet starts."""
     k = prob.X0.shape[0]
     starts = [np.zeros(k)]
     reg = _regression_start(prob.X1, prob.X0, prob.Z1, prob.Z0)
@@ -150,6 +150,10 @@ def _starts(prob: _Nested, n_random: int) -> list[np.ndarray]:
         uni[h] = prob.loss(prob.inner(e / e.sum()))
     inv = 1.0 / np.maximum(uni, 1e-12)
     starts.append(np.log(inv / inv.sum()))
+    for h in range(k):  # leave-one-predictor-out starts
+        e = np.zeros(k)
+        e[h] = -10.0
+        starts.append(e)
     rng = np.random.default_rng(20100517)  # fixed: results must not depend on a seed
     starts.extend(
         np.log(np.maximum(rng.dirichlet(np.full(k, 0.5), size=n_random), 1e-12))
