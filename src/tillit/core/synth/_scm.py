@@ -168,10 +168,12 @@ def nested_v(
     Z0: np.ndarray,
     penalty: float = 0.0,
     n_random: int = 4,
+    n_runs: int = 4,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Choose ``V`` by minimising the outcome MSPE of ``w*(V)``; return ``v, w, loss``.
 
-    Multi-start L-BFGS with exact gradients, then a Nelder-Mead polish of the best point.
+    Every start is evaluated once; L-BFGS with exact gradients descends from the
+    ``n_runs`` best, then Nelder-Mead polishes the best point.
     """
     k = X0.shape[0]
     prob = _Nested(X1, X0, Z1, Z0, penalty)
@@ -180,8 +182,10 @@ def nested_v(
         w = prob.inner(v)
         return v, w, prob.loss(w)
     best = (np.inf, np.zeros(k))
-    for th0 in _starts(prob, n_random):
-        prob.w = None
+    starts = _starts(prob, n_random)
+    first = [prob.loss(prob.inner(_softmax(th))) for th in starts]
+    for j in np.argsort(first, kind="stable")[:n_runs]:  # descend from the best starts
+        th0 = starts[j]
         res = minimize(
             prob.value_grad,
             th0,
