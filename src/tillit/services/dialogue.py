@@ -103,6 +103,12 @@ class Post:
         }
 
 
+def _check_id(post_id: int | None) -> None:
+    """Ids outside the database's integer range name no post (404, not a crash)."""
+    if post_id is not None and not 0 < post_id < 2**31:
+        raise NotFound("no such post")
+
+
 def get_settings(engine: Engine) -> Settings:
     """The current rules (defaults when none are saved)."""
     with engine.connect() as conn:
@@ -216,6 +222,7 @@ def write(
         raise DataError(f"at most {MAX_BODY} characters", field="body")
     if parent_id is None and not title:
         raise DataError("a contribution needs a title", field="title")
+    _check_id(parent_id)
     settings = get_settings(engine)
     if actor.user_id is None and not settings.allow_anonymous and not is_demo:
         raise PermissionDenied("sign in to write (anonymous posts are not allowed)")
@@ -311,6 +318,7 @@ def list_contributions(
 
 def get_post(engine: Engine, actor: Actor, post_id: int) -> dict[str, Any]:
     """A contribution with its comments (pending ones only for administrators)."""
+    _check_id(post_id)
     with engine.connect() as conn:
         row = conn.execute(
             select(dialogue_posts).where(
@@ -339,6 +347,7 @@ def report(
     engine: Engine, post_id: int, reason: str, *, secret: str, address: str
 ) -> None:
     """A reader reports a post to the moderators (rate-limited per address)."""
+    _check_id(post_id)
     with write_transaction(engine) as conn:
         if (
             conn.execute(
@@ -408,6 +417,7 @@ def moderate(
     status = {"approve": "published", "restore": "published", "hide": "hidden"}
     if action not in (*status, "dismiss"):
         raise DataError(f"unknown action {action!r}", field="action")
+    _check_id(post_id)
     if action == "hide" and not reason.strip():
         raise DataError("say why the post is hidden (readers see it)", field="reason")
     with write_transaction(engine) as conn:

@@ -283,3 +283,8 @@ def test_demo_dialogue(engine) -> None:
     assert dl.load_demo_dialogue(engine)["skipped"]
     posts = dl.list_contributions(engine)
     assert any(p.is_demo and p.n_comments > 0 for p in posts)
+
+
+def test_out_of_range_ids_are_not_found(client) -> None:
+    for path in ("/dialogue/9223372036854775808", "/dialogue/0", "/dialogue/-3"):
+        assert client.get(path).status_code == 404
