@@ -174,7 +174,10 @@ def _trial(long: pd.DataFrame, seed: int, org_of: dict[str, str]) -> dict[str, A
     df = pd.DataFrame({"y": unit[True], "pre": unit[False]}).dropna().reset_index()
     df["treat"] = df["unit"].isin(set(long.loc[long["cohort"] > 0, "unit"])).astype(int)
     df["block"] = df["unit"].map(org_of).fillna("")
-    res = analyse_trial(df, "y", "treat", stratum="block", covariates=["pre"],
+    # blocks (the organisation) only when every block holds both arms
+    both = bool((df.groupby("block")["treat"].nunique() == 2).all())
+    res = analyse_trial(df, "y", "treat", stratum="block" if both else None,
+                        covariates=["pre"],
                         permutations=1000, seed=seed, level=LEVEL)  # fmt: skip
     e = res.estimate
     arms = long.assign(arm=long["cohort"] > 0).groupby(["arm", "year"])["y"].mean()
