@@ -168,7 +168,7 @@ def nested_v(
     Z0: np.ndarray,
     penalty: float = 0.0,
     n_random: int = 4,
-    n_runs: int = 4,
+    n_runs: int = 2,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Choose ``V`` by minimising the outcome MSPE of ``w*(V)``; return ``v, w, loss``.
 
@@ -192,7 +192,7 @@ def nested_v(
             jac=True,
             method="L-BFGS-B",
             bounds=[(-12.0, 12.0)] * k,
-            options={"maxiter": 60, "ftol": 1e-13, "gtol": 1e-10},
+            options={"maxiter": 40, "ftol": 1e-12, "gtol": 1e-9},
         )
         if res.fun < best[0]:
             best = (float(res.fun), res.x)
@@ -200,7 +200,7 @@ def nested_v(
         lambda th: prob.value_grad(th)[0],
         best[1],
         method="Nelder-Mead",
-        options={"maxiter": 30 * k, "xatol": 1e-7, "fatol": 1e-12},
+        options={"maxiter": 10 * k, "xatol": 1e-6, "fatol": 1e-10},
     )
     theta = polish.x if polish.fun < best[0] else best[1]
     v = _softmax(theta)
