@@ -251,7 +251,7 @@ def write(
                 ).scalar()
                 or actor.username
             )
-        pid = conn.execute(
+        pid = conn.execute(  # type: ignore[index]
             insert(dialogue_posts).values(
                 parent_id=parent_id,
                 topic=topic.strip()[:200],

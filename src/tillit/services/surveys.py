@@ -253,6 +253,7 @@ def create_round(
             extra, new_id=f"{inst.id}+{organisation_code.strip() or 'own'}"
         )
     with write_transaction(engine) as conn:
+        oid: Any
         if not organisation_code.strip() and actor.organisation_id is not None:
             oid = actor.organisation_id
         else:
@@ -592,8 +593,8 @@ def _released(
     sup = table["suppressed"].to_numpy(dtype=bool).copy()
     reason = table["reason"].to_numpy(dtype=object).copy()
     new: list[dict[str, Any]] = []
-    for i in np.flatnonzero(~sup):
-        var, g = table["scale"].iat[i], table[by].iat[i]
+    for i in np.flatnonzero(~sup).tolist():
+        var, g = str(table["scale"].iat[i]), table[by].iat[i]
         ids = frozenset(rid[(grp == g) & scores[var].notna().to_numpy()].tolist())
         aud = auditors.setdefault(var, ReleaseAuditor(rnd.threshold))
         if ids in aud.released:
@@ -734,7 +735,7 @@ def results_csv(res: dict[str, Any]) -> str:
     if not frames:
         return "level,group,scale,n,mean,sd,se,ci_low,ci_high,suppressed,reason\n"
     cols = ["level", "group", "scale", "n", *VALUE_COLS, "suppressed", "reason"]
-    return pd.concat(frames)[cols].to_csv(index=False, float_format="%.4f")
+    return str(pd.concat(frames)[cols].to_csv(index=False, float_format="%.4f"))
 
 
 def _closed_totals(conn: Connection, audience: str, actor: Actor) -> pd.DataFrame:

@@ -105,7 +105,7 @@ def _records(t: pd.DataFrame) -> list[dict[str, Any]]:
     if t is None or not len(t):
         return []
     return [
-        {k: (None if pd.isna(v) else v) for k, v in r.items()}
+        {str(k): (None if pd.isna(v) else v) for k, v in r.items()}
         for r in t.to_dict(orient="records")
     ]
 
