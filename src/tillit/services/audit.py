@@ -25,7 +25,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from tillit.core.audit import Ledger, LedgerChange, audit_signals, validate_inventory
+from tillit.core.audit import (
+    Ledger,
+    LedgerChange,
+    audit_signals,
+    parse_target,
+    validate_inventory,
+)
 from tillit.core.audit.panel import IndicatorPanel
 from tillit.core.audit.report import _heatmap, _histogram, _icc_plot, _scatter
 from tillit.core.errors import Conflict, DataError, NotFound, PermissionDenied
@@ -632,6 +638,8 @@ def run_audit(
     """
     crit = [c for c in dict.fromkeys(criteria or []) if c]
     tg = [t.strip() for t in targets or [] if t.strip()]
+    for t in tg:
+        parse_target(t)  # a malformed target fails before any work
     for name, v, lo, hi in (
         ("threshold", threshold, 0.3, 0.999),
         ("min_icc", min_icc, 0.0, 0.9),
