@@ -40,7 +40,7 @@ def _prepare(demo: bool) -> tuple[Any, list[tuple[str, str, str, str | None]]]:
         from tillit.services.pilots import load_demo_pilots  # demo pilots (#5)
 
         load_demo_pilots(engine)
-        from tillit.services.surveys import load_demo_surveys  # barometer (#7)
+        from tillit.services.survey_results import load_demo_surveys  # (#7)
 
         load_demo_surveys(engine)
         from tillit.services.audit import load_demo_inventories  # burden ledger (#6)

@@ -17,6 +17,7 @@ import re
 import numpy as np
 import pytest
 
+from tillit.services import survey_results as sr
 from tillit.services import surveys as sv
 
 from .conftest import sign_in
@@ -123,7 +124,7 @@ def test_overlapping_ad_hoc_groups_cannot_be_subtracted(
     client, engine, actors, code
 ) -> None:
     # U-S1 (10 people) is released; U-S1 x A is everyone there but the target (9)
-    s1 = sv.query(engine, actors["public"], code, unit="U-S1")["table"]
+    s1 = sr.query(engine, actors["public"], code, unit="U-S1")["table"]
     assert not s1["suppressed"].any() and (s1["n"] == 10).all()
     r = client.get(
         f"/api/v1/surveys/{code}/query", params={"unit": "U-S1", "staff_group": "A"}
@@ -164,7 +165,7 @@ def test_free_text_only_for_the_organisation_and_big_groups(
     with TestClient(app) as own:
         sign_in(own, "stockholm")
         assert SECRET in own.get(f"/surveys/{code}").text
-    texts = sv.free_texts(engine, actors["stockholm"], code)
+    texts = sr.free_texts(engine, actors["stockholm"], code)
     assert "U-S3" not in texts and LONE_TEXT not in texts.get("U-S1", [])
     assert LONE_TEXT in texts["all"] and texts["all"] == sorted(texts["all"])
 
@@ -178,10 +179,10 @@ def test_erasure_after_publication_does_not_reveal_by_comparison(
         sv.submit_answers(engine, link, {"tm1": str(1 + i % 5), "tm2": "3",
                                          "doc_hours": str(2 + i)})  # fmt: skip
     sv.close_round(engine, actors["stockholm"], c)
-    before = sv.results(engine, actors["public"], c)["total"].set_index("scale")
+    before = sr.results(engine, actors["public"], c)["total"].set_index("scale")
     assert before.loc["doc_hours", "n"] == 8
     assert sv.erase_answers(engine, links[-1])
-    after = sv.results(engine, actors["public"], c)["total"].set_index("scale")
+    after = sr.results(engine, actors["public"], c)["total"].set_index("scale")
     # 7 respondents is above k, but the difference to what was shown is one person
     assert after["suppressed"].all() and after["mean"].isna().all()
     assert "differs from an earlier result" in after.loc["doc_hours", "reason"]

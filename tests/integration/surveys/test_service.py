@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tillit.core.errors import Conflict, DataError, NotFound, PermissionDenied
+from tillit.services import survey_results as sr
 from tillit.services import surveys as sv
 from tillit.store.survey_tables import survey_links, survey_responses, survey_rounds
 
@@ -123,9 +124,9 @@ def test_results_only_when_closed(engine, actors) -> None:
     sv.import_csv(engine, actors["stockholm"], code,
                   "tm1,tm2\n" + "4,4\n" * 6)  # fmt: skip
     with pytest.raises(Conflict, match="closed"):
-        sv.results(engine, actors["public"], code)
+        sr.results(engine, actors["public"], code)
     sv.close_round(engine, actors["stockholm"], code)
-    res = sv.results(engine, actors["public"], code)
+    res = sr.results(engine, actors["public"], code)
     row = res["total"].set_index("scale").loc["trust_manager"]
     assert row["n"] == 6 and row["mean"] == pytest.approx(4.0)
     with pytest.raises(Conflict):
@@ -140,10 +141,10 @@ def test_results_only_when_closed(engine, actors) -> None:
 
 
 def test_demo_rounds_show_some_groups_and_suppress_others(engine, actors) -> None:
-    info = sv.load_demo_surveys(engine)
-    assert info["rounds"] and sv.load_demo_surveys(engine)["skipped"]
+    info = sr.load_demo_surveys(engine)
+    assert info["rounds"] and sr.load_demo_surveys(engine)["skipped"]
     first = info["rounds"][0]
-    res = sv.results(engine, actors["public"], first)
+    res = sr.results(engine, actors["public"], first)
     assert not res["total"]["suppressed"].any()
     groups = res["staff_group"]
     assert groups["suppressed"].any() and (~groups["suppressed"]).any()

@@ -8,6 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Query
 
 from tillit.core.results import jsonable
+from tillit.services import survey_results as sr
 from tillit.services import surveys as sv
 from tillit.web.api.models import ErrorOut
 from tillit.web.deps import ActorDep, EngineDep
@@ -54,7 +55,7 @@ def rounds(engine: EngineDep, actor: ActorDep) -> list[dict[str, Any]]:
 def results(engine: EngineDep, actor: ActorDep, code: str) -> dict[str, Any]:
     """Indices with 95% CIs; groups under the threshold or refused by the release audit
     have ``suppressed: true``, no values and no ``n``."""
-    res = sv.results(engine, actor, code[:40])
+    res = sr.results(engine, actor, code[:40])
     return {
         **res["round"].to_dict(),
         "total": _rows(res["total"]),
@@ -76,7 +77,7 @@ def query(
 ) -> dict[str, Any]:
     """One filtered group; refused (suppressed) when it is small or when it differs from
     an earlier released group by fewer than ``k`` respondents."""
-    q = sv.query(engine, actor, code[:40], unit=unit, staff_group=staff_group)
+    q = sr.query(engine, actor, code[:40], unit=unit, staff_group=staff_group)
     return {
         **q["round"].to_dict(),
         "unit": unit,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.errors import Conflict, DataError, TillitError
+from tillit.services import survey_results as sr
 from tillit.services import surveys as sv
 from tillit.web.charts import Line, line_chart
 from tillit.web.deps import ActorDep, EngineDep, check_csrf, lang_of
@@ -150,12 +151,12 @@ async def new_round(request: Request, engine: EngineDep, actor: ActorDep) -> Res
 def _results_context(
     engine: Any, actor: Any, rnd: sv.Round, request: Request, li: int
 ) -> dict[str, Any]:
-    res = sv.results(engine, actor, rnd.code)
+    res = sr.results(engine, actor, rnd.code)
     names = _scale_names(rnd, li)
     scales = list(names)
     scale = request.query_params.get("scale", scales[0] if scales else "")
     scale = scale if scale in names else (scales[0] if scales else "")
-    tr = sv.trend(engine, actor, rnd.code)
+    tr = sr.trend(engine, actor, rnd.code)
     chart = ""
     if len(tr["own"]):
         own = tr["own"][tr["own"]["scale"] == scale].sort_values("period")
@@ -188,8 +189,8 @@ def _results_context(
         ledger = float(ledger_text) if ledger_text else None
     except ValueError:
         ledger = None
-    free = sv.free_texts(engine, actor, rnd.code) if rnd.can_manage else None
-    pc = sv.pilot_change(engine, actor, rnd.code)
+    free = sr.free_texts(engine, actor, rnd.code) if rnd.can_manage else None
+    pc = sr.pilot_change(engine, actor, rnd.code)
     return {
         "names": names,
         "scale": scale,
@@ -198,7 +199,7 @@ def _results_context(
         "by_group": _records(res["staff_group"]),
         "unit_names": res["unit_names"],
         "chart": chart,
-        "burden": sv.burden(res["total"], ledger),
+        "burden": sr.burden(res["total"], ledger),
         "ledger": ledger_text,
         "free": free,
         "pilots": [{**p, "rows": _records(p["table"])} for p in pc["pilots"]],
@@ -219,7 +220,7 @@ def round_page(
         group = request.query_params.get("q_group", "").strip()[:60]
         if unit or group:
             try:
-                q = sv.query(engine, actor, rnd.code, unit=unit, staff_group=group)
+                q = sr.query(engine, actor, rnd.code, unit=unit, staff_group=group)
                 ctx["query_table"] = _records(q["table"])
             except TillitError as err:
                 ctx["query_error"] = err
@@ -303,9 +304,9 @@ async def threshold(
 @router.get("/surveys/{code}/results.csv", response_model=None)
 def results_csv(engine: EngineDep, actor: ActorDep, code: str) -> Response:
     """The released results as CSV (suppressed cells empty)."""
-    res = sv.results(engine, actor, code[:40])
+    res = sr.results(engine, actor, code[:40])
     return Response(
-        sv.results_csv(res),
+        sr.results_csv(res),
         media_type="text/csv; charset=utf-8",
         headers={
             "content-disposition": f'attachment; filename="{res["round"].code}.csv"'
