@@ -174,6 +174,8 @@ def list_inventories(engine: Engine, actor: Actor) -> list[Inventory]:
 
 
 def _get(conn: Connection, actor: Actor, inventory_id: int, write: bool) -> Inventory:
+    if not 0 < inventory_id < 2**31:
+        raise NotFound(f"no inventory {inventory_id}")
     row = conn.execute(
         _inventory_select().where(burden_inventories.c.id == inventory_id)
     ).first()
@@ -368,6 +370,8 @@ def save_requirement(
 
 
 def _own_requirement(conn: Connection, inventory_id: int, pk: int) -> None:
+    if not 0 < pk < 2**31:
+        raise NotFound(f"no requirement {pk} in inventory {inventory_id}")
     found = conn.execute(
         select(burden_requirements.c.id).where(
             burden_requirements.c.id == pk,

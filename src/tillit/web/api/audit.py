@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from tillit.core.results import jsonable
 from tillit.services import audit as au
@@ -17,6 +17,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorOut} for s in (400, 403, 404, 409, 422)
 }
 router = APIRouter(prefix="/api/v1", tags=["audit"], responses=_ERRORS)
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+QId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 
 
 @router.get("/burden/inventories", summary="Burden inventories the caller may read")
@@ -29,7 +31,7 @@ def inventories(engine: EngineDep, actor: ActorDep) -> list[dict[str, Any]]:
     "/burden/inventories/{inventory_id}",
     summary="One inventory's ledger: totals, requirements, breakdowns, per employee",
 )
-def ledger(engine: EngineDep, actor: ActorDep, inventory_id: int) -> dict[str, Any]:
+def ledger(engine: EngineDep, actor: ActorDep, inventory_id: Id) -> dict[str, Any]:
     """Hours and cost per year (Standard Cost Model) per requirement and group."""
     view = au.ledger_view(engine, actor, inventory_id)
     view["inventory"] = view["inventory"].to_dict()
@@ -40,7 +42,7 @@ def ledger(engine: EngineDep, actor: ActorDep, inventory_id: int) -> dict[str, A
     "/burden/compare",
     summary="The change between two inventories (matched on requirement_id)",
 )
-def compare(engine: EngineDep, actor: ActorDep, old: int, new: int) -> dict[str, Any]:
+def compare(engine: EngineDep, actor: ActorDep, old: QId, new: QId) -> dict[str, Any]:
     """Counts, deltas and one row per requirement (added, removed, changed, unchanged)."""
     a, b, change = au.compare_inventories(engine, actor, old, new)
     return jsonable(  # type: ignore[no-any-return]
@@ -56,7 +58,7 @@ def audit(
     area: Annotated[str | None, Query(max_length=200)] = None,
     criterion: Annotated[list[str] | None, Query(max_length=64)] = None,
     target: Annotated[list[str] | None, Query(max_length=64)] = None,
-    inventory: int | None = None,
+    inventory: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     threshold: Annotated[float, Query(ge=0.3, le=0.999)] = 0.8,
     min_icc: Annotated[float, Query(ge=0.0, le=0.9)] = 0.2,
     min_unique: Annotated[float, Query(ge=0.0, le=0.9)] = 0.2,
