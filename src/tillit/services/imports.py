@@ -54,6 +54,7 @@ from tillit.sources.readers import (
     read_observations,
 )
 from tillit.store.bulk import (
+    bulk_load,
     existing_observations,
     insert_observations,
     update_observations,
@@ -388,7 +389,8 @@ def _write(
     # key order makes the unique-index inserts sequential (several times faster)
     new = new.sort_values(list(KEY_COLUMNS), kind="stable").assign(batch_id=batch_id)
     upd = upd.assign(batch_id=batch_id)
-    insert_observations(conn, new, step)
+    with bulk_load(conn, len(new)):
+        insert_observations(conn, new, step)
     update_observations(conn, upd, step)
     return ImportReport(
         batch_id=batch_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,9 +80,18 @@ def _text(
     """
     if col not in df.columns:
         return np.zeros(len(df), dtype=np.intp), np.array([default], dtype=object)
-    codes, uniq = pd.factorize(df[col], use_na_sentinel=False)
+    codes, uniq = _factorize(df[col])
     texts = [_as_text(u) for u in uniq]
     return codes, np.array(texts, dtype=object)
+
+
+def _factorize(s: pd.Series) -> tuple[np.ndarray, Any]:
+    """pandas.factorize, with nested JSON (lists, objects) turned into an invalid marker."""
+    try:
+        return pd.factorize(s, use_na_sentinel=False)
+    except TypeError:  # unhashable cells
+        flat = s.map(lambda x: "\x00nested" if isinstance(x, list | dict) else x)
+        return pd.factorize(flat.astype(object), use_na_sentinel=False)
 
 
 def _as_text(u: object) -> str:
@@ -129,7 +139,7 @@ def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     fast = _arrow_numbers(raw)
     if fast is not None:
         return fast
-    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
+    codes, uniq = _factorize(raw)
     text = pd.Series([_as_text(u) for u in uniq], dtype=object)
     parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
     u_vals = parsed.to_numpy(dtype=float)

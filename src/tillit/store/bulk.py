@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
+from sqlalchemy.schema import AddConstraint, DropConstraint
+
+from tillit.store.tables import observations
 
 __all__ = [
+    "BULK_MIN",
     "CHUNK",
     "INSERT_COLUMNS",
+    "bulk_load",
+    "count_observations",
     "existing_observations",
     "insert_observations",
     "update_observations",
 ]
 
 CHUNK = 100_000
+BULK_MIN = 100_000
 INSERT_COLUMNS = (
     "indicator_id",
     "organisation_id",
@@ -202,3 +210,39 @@ def update_observations(
     finally:
         cur.close()
     return n
+
+
+def count_observations(conn: Connection) -> int:
+    """Rows in the observations table."""
+    return int(
+        conn.execute(select(func.count()).select_from(observations)).scalar() or 0
+    )
+
+
+@contextmanager
+def bulk_load(conn: Connection, n_new: int) -> Iterator[bool]:
+    """For a load at least :data:`BULK_MIN` rows and as large as the table, drop the
+    observations indexes (and on PostgreSQL its foreign keys) and rebuild them at the end.
+
+    Building an index by sorting is several times faster than growing it row by row, and
+    PostgreSQL then checks each foreign key once for the whole table instead of once per
+    row. Everything happens inside the caller's transaction: if the load fails or the
+    process dies, the drop is rolled back with it. Rebuilding the unique natural-key
+    index re-checks that no key was written twice. On PostgreSQL the table is locked
+    against readers until the transaction ends, which is why small loads into a large
+    table keep the indexes. Yields whether bulk mode is on.
+    """
+    if n_new < BULK_MIN or n_new < count_observations(conn):
+        yield False
+        return
+    pg = conn.dialect.name == "postgresql"
+    fks = list(observations.foreign_key_constraints) if pg else []
+    for fk in fks:
+        conn.execute(DropConstraint(fk))
+    for ix in observations.indexes:
+        ix.drop(conn)
+    yield True
+    for ix in sorted(observations.indexes, key=lambda i: str(i.name)):
+        ix.create(conn)
+    for fk in fks:
+        conn.execute(AddConstraint(fk))
