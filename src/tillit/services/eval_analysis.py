@@ -48,7 +48,8 @@ def _balanced(d: pd.DataFrame, starts: dict[str, int]) -> pd.DataFrame:
         raise DataError("no treated unit has data on this outcome")
     years = wide.columns[wide.loc[treated].notna().all(axis=0)]
     wide = wide[years].dropna(axis=0)
-    long = wide.stack().rename("y").reset_index()
+    stacked = pd.Series(wide.stack())
+    long = stacked.reset_index()
     long.columns = ["unit", "year", "y"]
     long["cohort"] = long["unit"].map(starts).fillna(0).astype(int)
     return long
@@ -237,7 +238,12 @@ def evaluate_panel(
     """
     estimator = doc["analysis"]["estimator"]
     data: pd.DataFrame = panel["data"]
-    org_of = data.drop_duplicates("unit").set_index("unit")["org"].to_dict()
+    org_of = {
+        str(k): str(v)
+        for k, v in data.drop_duplicates("unit")[["unit", "org"]].itertuples(
+            index=False
+        )
+    }
     ids = list(doc["primary_outcomes"]) + list(doc["secondary_outcomes"])
     outs: list[dict[str, Any]] = []
     for k, ind in enumerate(ids):
@@ -265,8 +271,14 @@ def evaluate_panel(
                          "last_year": int(long["year"].max())})  # fmt: skip
         if progress is not None:
             progress(k + 1, len(ids))
-    return jsonable({
+    return _as_dict({
         "estimator": estimator, "level": LEVEL, "level_of_analysis": panel["level"],
         "n_treated": len(panel["starts"]), "n_controls": len(panel["controls"]),
         "outcomes": outs,
     })  # fmt: skip
+
+
+def _as_dict(x: Any) -> dict[str, Any]:
+    """:func:`jsonable` of a mapping, typed as a dict."""
+    out: dict[str, Any] = jsonable(x)
+    return out

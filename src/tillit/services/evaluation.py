@@ -65,7 +65,7 @@ _STALE = timedelta(minutes=15)
 
 def _registered(
     conn: Connection, pilot_id: int
-) -> tuple[Any, dict[str, Any], int, list]:
+) -> tuple[Any, dict[str, Any], int, list[Any]]:
     row = conn.execute(select(pilots).where(pilots.c.id == pilot_id)).first()
     if row is None:
         raise NotFound(f"no pilot with id {pilot_id}")
@@ -387,11 +387,13 @@ def run_pending(engine: Engine, limit: int = 100) -> list[int]:
             ).scalar()
             if jid is None:
                 break
-            conn.execute(
+            claimed = conn.execute(
                 eval_jobs.update()
                 .where(eval_jobs.c.id == jid, eval_jobs.c.status == "queued")
                 .values(status="running", started_at=datetime.now(UTC))
-            )
+            ).rowcount
+        if claimed != 1:  # another worker took it
+            continue
         run_job(engine, int(jid))
         done.append(int(jid))
     return done

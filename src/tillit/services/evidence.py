@@ -113,7 +113,7 @@ def classify(rows: pd.DataFrame) -> str:
 
 
 def _forest(rows: pd.DataFrame, weights: list[float] | None) -> list[dict[str, Any]]:
-    w = weights or [None] * len(rows)
+    w: list[float | None] = list(weights) if weights else [None] * len(rows)
     return [{"code": r.code, "title": r.title, "estimate": r.estimate, "ci_low": r.ci_low,
              "ci_high": r.ci_high, "weight": wi, "direction": _direction(r)}
             for r, wi in zip(rows.itertuples(), w, strict=True)]  # fmt: skip
@@ -148,7 +148,7 @@ def meta_for(
     if len(rows) < 2:
         out["forest"] = _forest(rows, None)
         out["note"] = "one pilot only: nothing to pool"
-        return jsonable(out)
+        return _as_dict(out)
     res = meta_analysis(rows["estimate"].to_numpy(float), se=rows["se"].to_numpy(float),
                         method="reml", hartung_knapp=True, labels=list(rows["code"]))  # fmt: skip
     e = res.estimate
@@ -157,7 +157,7 @@ def meta_for(
                      "method": "REML, Hartung-Knapp"}  # fmt: skip
     out["forest"] = _forest(rows, list(res.weights))
     out["metareg"] = _metareg(rows)
-    return jsonable(out)
+    return _as_dict(out)
 
 
 def _metareg(rows: pd.DataFrame) -> dict[str, Any]:
@@ -211,7 +211,7 @@ def what_works(engine: Engine, kind: str) -> dict[str, Any]:
         meta_for(engine, kind, ind, eff) for ind in sorted(set(mine["indicator"]))
     ]
     prim = mine[mine["role"] == "primary"]
-    good = sorted({r.code for r in prim.itertuples() if _direction(r) == 1})
+    good = sorted({str(r.code) for r in prim.itertuples() if _direction(r) == 1})
     pre = eff.drop_duplicates("code").set_index("code")[list(PRECONDITIONS)]
     codes = sorted(set(mine["code"]))
     others = [c for c in codes if c not in good] or [
@@ -220,7 +220,7 @@ def what_works(engine: Engine, kind: str) -> dict[str, Any]:
     factors = [{"precondition": k,
                 "good": _mean(pre.loc[pre.index.isin(good), k]),
                 "others": _mean(pre.loc[pre.index.isin(others), k])} for k in PRECONDITIONS]  # fmt: skip
-    return jsonable({
+    return _as_dict({
         "kind": kind, "pilots": codes, "pooled": pooled,
         "good_examples": [{"code": c, "title": mine.loc[mine["code"] == c, "title"].iat[0],
                            "outcomes": prim[(prim["code"] == c)].to_dict("records")}
@@ -241,7 +241,16 @@ def outcomes_across(engine: Engine) -> list[dict[str, Any]]:
         return []
     g = eff.groupby("indicator").agg(title=("indicator_title", "first"),
                                      k=("code", "nunique"), kinds=("change_kind", "nunique"))  # fmt: skip
-    return [{"indicator": i, **r} for i, r in g.to_dict("index").items()]
+    return [
+        {"indicator": str(i), **{str(k): v for k, v in r.items()}}
+        for i, r in g.to_dict("index").items()
+    ]
 
 
 __all__ += ["outcomes_across"]
+
+
+def _as_dict(x: Any) -> dict[str, Any]:
+    """:func:`jsonable` of a mapping, typed as a dict."""
+    out: dict[str, Any] = jsonable(x)
+    return out
