@@ -90,7 +90,7 @@ def _factorize(s: pd.Series) -> tuple[np.ndarray, Any]:
     try:
         return pd.factorize(s, use_na_sentinel=False)
     except TypeError:  # unhashable cells
-        flat = s.map(lambda x: "\x00nested" if isinstance(x, list | dict) else x)
+        flat = s.map(lambda x: '"nested JSON"' if isinstance(x, list | dict) else x)
         return pd.factorize(flat.astype(object), use_na_sentinel=False)
 
 
