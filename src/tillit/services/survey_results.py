@@ -50,6 +50,7 @@ from tillit.store.tables import organisations, units
 __all__ = [
     "burden",
     "free_texts",
+    "ledger_estimate",
     "load_demo_surveys",
     "pilot_change",
     "query",
@@ -412,6 +413,42 @@ def burden(total: pd.DataFrame, ledger_hours: float | None) -> dict[str, Any] | 
     if out["reported"] is not None and ledger_hours is not None:
         out["difference"] = out["reported"] - ledger_hours
     return out
+
+
+def ledger_estimate(
+    engine: Engine, actor: Actor, organisation_code: str
+) -> dict[str, Any] | None:
+    """Hours per employee and week from the organisation's newest burden inventory.
+
+    The ledger's yearly reporting hours divided by the inventory's employees and 52
+    weeks; None when there is no readable inventory with staff (or no burden ledger).
+    """
+    try:
+        from tillit.services import audit
+    except ImportError:  # pragma: no cover - the burden ledger is optional
+        return None
+    from tillit.core.errors import TillitError
+
+    try:
+        invs = [
+            i
+            for i in audit.list_inventories(engine, actor)
+            if i.organisation_code == organisation_code
+        ]
+        if not invs:
+            return None
+        inv = max(invs, key=lambda i: (i.inventory_date, i.id))
+        view = audit.ledger_view(engine, actor, inv.id)
+    except TillitError:
+        return None
+    employees = sum(float(r.get("employees") or 0) for r in view.get("staff", []))
+    if view.get("empty") or employees <= 0:
+        return None
+    return {
+        "hours_per_week": float(view["total_hours"]) / employees / 52.0,
+        "inventory": inv.label,
+        "inventory_id": inv.id,
+    }
 
 
 # --- demo --------------------------------------------------------------------------------

@@ -148,3 +148,18 @@ def test_demo_rounds_show_some_groups_and_suppress_others(engine, actors) -> Non
     assert not res["total"]["suppressed"].any()
     groups = res["staff_group"]
     assert groups["suppressed"].any() and (~groups["suppressed"]).any()
+
+
+def test_burden_ledger_estimate_and_comparison(engine, actors) -> None:
+    audit = pytest.importorskip("tillit.services.audit")
+    audit.load_demo_inventories(engine)
+    est = sr.ledger_estimate(engine, actors["admin"], "0180")
+    assert est is not None and est["hours_per_week"] > 0
+    assert sr.ledger_estimate(engine, actors["admin"], "2580") is None  # no inventory
+    code = sv.create_round(engine, actors["stockholm"], "0180", "2015", "staff")
+    sv.import_csv(engine, actors["stockholm"], code, "doc_hours\n" + "4\n6\n" * 3)
+    sv.close_round(engine, actors["stockholm"], code)
+    total = sr.results(engine, actors["public"], code)["total"]
+    b = sr.burden(total, est["hours_per_week"])
+    assert b["reported"] == pytest.approx(5.0)
+    assert b["difference"] == pytest.approx(5.0 - est["hours_per_week"])

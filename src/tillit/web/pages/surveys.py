@@ -184,11 +184,17 @@ def _results_context(
             xlabel=SURVEY_TEXTS["period"][li],
             ylabel=SURVEY_TEXTS["mean"][li],
         )
-    ledger_text = request.query_params.get("ledger", "").replace(",", ".").strip()
+    ledger_text = request.query_params.get("ledger", "").replace(",", ".").strip()[:12]
     try:
         ledger = float(ledger_text) if ledger_text else None
     except ValueError:
         ledger = None
+    source = None
+    if ledger is None:
+        source = sr.ledger_estimate(engine, actor, rnd.organisation_code)
+        if source is not None:
+            ledger = round(source["hours_per_week"], 2)
+            ledger_text = f"{ledger:g}"
     free = sr.free_texts(engine, actor, rnd.code) if rnd.can_manage else None
     pc = sr.pilot_change(engine, actor, rnd.code)
     return {
@@ -201,6 +207,7 @@ def _results_context(
         "chart": chart,
         "burden": sr.burden(res["total"], ledger),
         "ledger": ledger_text,
+        "ledger_source": source,
         "free": free,
         "pilots": [{**p, "rows": _records(p["table"])} for p in pc["pilots"]],
     }
