@@ -163,3 +163,29 @@ def test_burden_ledger_estimate_and_comparison(engine, actors) -> None:
     b = sr.burden(total, est["hours_per_week"])
     assert b["reported"] == pytest.approx(5.0)
     assert b["difference"] == pytest.approx(5.0 - est["hours_per_week"])
+
+
+def test_pilot_units_against_other_units_before_and_after(
+    engine, actors, monkeypatch
+) -> None:
+    sites = [{"pilot": "P-9001", "title": "Tillitsbaserad hemtjänst", "org": "0180",
+              "unit": "U-S1", "start": "2013"}]  # fmt: skip
+    monkeypatch.setattr(
+        sr, "_pilot_sites", lambda conn, org: sites if org == "0180" else []
+    )
+    for period, pilot_level in (("2012", 3), ("2013", 5)):
+        code = sv.create_round(engine, actors["stockholm"], "0180", period, "citizen")
+        body = (
+            "unit,ts1,ts2,ts3\n"
+            + f"U-S1,{pilot_level},{pilot_level},{pilot_level}\n" * 6
+        )
+        body += "U-S2,3,3,3\n" * 6
+        sv.import_csv(engine, actors["stockholm"], code, body)
+        sv.close_round(engine, actors["stockholm"], code)
+    out = sr.pilot_change(engine, actors["public"], code)["pilots"]
+    assert [p["pilot"] for p in out] == ["P-9001"] and out[0]["level"] == "unit"
+    t = out[0]["table"]
+    t = t[t["scale"] == "trust_services"].set_index(["phase", "group"])["mean"]
+    assert t[("before", "pilot")] == pytest.approx(3.0)
+    assert t[("after", "pilot")] == pytest.approx(5.0)
+    assert t[("after", "other")] == pytest.approx(3.0)
