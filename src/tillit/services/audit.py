@@ -316,12 +316,13 @@ def import_inventory(
         ).first()
         if exists is not None:
             raise Conflict(f"{organisation_code} already has an inventory {label!r}")
-        inv_id = conn.execute(
+        key = conn.execute(
             insert(burden_inventories).values(
                 organisation_id=org_id, label=label, inventory_date=inventory_date,
                 source=filename[:400], is_demo=is_demo, user_id=actor.user_id,
             )
-        ).inserted_primary_key[0]  # fmt: skip
+        ).inserted_primary_key  # fmt: skip
+        inv_id = int(key[0]) if key is not None else 0
         if inv is not None:
             _write_requirements(conn, int(inv_id), inv)
         return _get(conn, actor, int(inv_id), write=True)
