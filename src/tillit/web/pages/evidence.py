@@ -134,6 +134,12 @@ def gap_map_svg(g: dict[str, Any], lang: str) -> str:
     return "".join(p)
 
 
+def _any_demo(engine: Any) -> bool:
+    """Whether any pilot result shown comes from demo pilots (the banner then shows)."""
+    eff = evd.pilot_effects(engine)
+    return bool(eff["is_demo"].any()) if len(eff) else False
+
+
 def _ctx(request: Request, extra: dict[str, Any]) -> dict[str, Any]:
     lang = lang_of(request)
     return {"li": 0 if lang == "sv" else 1, "kinds": CHANGE_KINDS,
@@ -158,8 +164,9 @@ def meta_page(
 ) -> HTMLResponse:
     """Meta-analysis of one outcome (one kind of change, or all kinds)."""
     m = evd.meta_for(engine, kind or None, indicator[:32])
+    demo = _any_demo(engine)
     return render(request, "evidence/meta.html", _ctx(request, {
-        "m": m, "forest": forest_svg(m, lang_of(request))}))  # fmt: skip
+        "m": m, "forest": forest_svg(m, lang_of(request)), "demo": demo}))  # fmt: skip
 
 
 @router.get("/evidence/what-works/{kind}", response_class=HTMLResponse)
@@ -169,4 +176,4 @@ def what_works_page(request: Request, engine: EngineDep, kind: str) -> HTMLRespo
     w = evd.what_works(engine, kind[:40])
     forests = {m["indicator"]: forest_svg(m, lang) for m in w["pooled"]}
     return render(request, "evidence/what_works.html", _ctx(request, {
-        "w": w, "forests": forests, "kind": kind}))  # fmt: skip
+        "w": w, "forests": forests, "kind": kind, "demo": _any_demo(engine)}))  # fmt: skip
