@@ -61,6 +61,7 @@ def test_evaluate_panel_recovers_a_planted_effect(estimator: str) -> None:
     assert "improvement" in o["verdict"]["en"] and "förbättring" in o["verdict"]["sv"]
 
 
+@pytest.mark.slow
 def test_trial_and_missing_outcome_are_reported_per_outcome() -> None:
     d = _panel(effect=1.5, n=30, seed=2)
     panel = {"data": d, "starts": {f"u{i:02d}": 2015 for i in range(8)},
