@@ -674,6 +674,11 @@ def run_audit(
         panel = _panel(conn, ids + [c for c in crit if c not in ids])
         ledger = _ledger(conn, inv)[0] if inv else None
         titles = dict(conn.execute(select(indicators.c.id, indicators.c.title)).all())
+        demo = conn.execute(
+            select(func.count()).where(
+                indicators.c.id.in_(ids), indicators.c.is_demo.is_(True)
+            )
+        ).scalar_one()
     present = [i for i in ids if i in panel.indicators and i not in crit]
     missing = [c for c in crit if c not in panel.indicators]
     if missing:
@@ -689,6 +694,7 @@ def run_audit(
         inventory=inv.to_dict() if inv else None,
         area=area,
         not_in_panel=[i for i in ids if i not in panel.indicators],
+        is_demo=bool(demo) or bool(inv and inv.is_demo),
     )
     seconds = time.perf_counter() - t0
     rep = AuditReport(

@@ -192,6 +192,9 @@ def test_audit_report_exports_and_cache(client, app_engine) -> None:
     for anchor in ("ranking", "reliability", "redundancy", "validity", "gaming-table"):
         assert f'id="{anchor}"' in page.text
     assert page.text.count("<svg") >= 3
+    assert "demo-banner" in page.text  # N00001 is a demo indicator
+    plain = client.get("/audit?run=1&indicator=N00002&indicator=X00003")
+    assert plain.status_code == 200 and "demo-banner" not in plain.text
     csv = client.get(f"/audit/report.csv?{q}")
     df = pd.read_csv(io.StringIO(csv.text))
     assert set(df["indicator"]) == {"N00001", "X00003"}

@@ -75,15 +75,27 @@ def _charts(view: dict[str, Any], lang: str) -> dict[str, str]:
             title="Största bördorna" if sv else "Largest burdens", unit=h,
         ),
     }  # fmt: skip
-    for key in ("demanded_by", "staff_group", "unit"):
+    names = {
+        "demanded_by": (
+            "Timmar per år efter vem som kräver",
+            "Hours per year by who demands it",
+        ),
+        "staff_group": (
+            "Timmar per år per personalgrupp",
+            "Hours per year by staff group",
+        ),
+        "unit": ("Timmar per år per enhet", "Hours per year by unit"),
+    }
+    for key, (t_sv, t_en) in names.items():
         out[key] = bar_chart(
             [(r[key], r["hours_per_year"]) for r in view["by"][key]],
-            title=key, unit=h,
+            title=t_sv if sv else t_en, unit=h,
         )  # fmt: skip
     if view.get("per_employee"):
         out["per_employee"] = bar_chart(
             [(r["staff_group"], r["hours_per_employee"]) for r in view["per_employee"]],
-            title="per employee", unit="h/employee",
+            title="Timmar per anställd" if sv else "Hours per employee",
+            unit="h/anställd" if sv else "h/employee",
         )  # fmt: skip
     return out
 
@@ -274,7 +286,7 @@ def audit_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLResp
         rep = au.run_audit(engine, actor, **args)
         ctx.update(report=rep.document, cached=rep.cached, seconds=rep.seconds,
                    args=args, export=request.url.query)  # fmt: skip
-        ctx["demo"] = bool((rep.document.get("inventory") or {}).get("is_demo"))
+        ctx["demo"] = bool(rep.document.get("is_demo"))
     return render(request, "audit/report.html", ctx)
 
 
