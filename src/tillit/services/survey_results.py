@@ -285,6 +285,24 @@ def results_csv(res: dict[str, Any]) -> str:
     return str(pd.concat(frames)[cols].to_csv(index=False, float_format="%.4f"))
 
 
+# Released totals of closed rounds, per process. A closed round only loses answers
+# (erasure), so (database, round, respondents, threshold) identifies its total; a changed
+# key recomputes it through the release audit.
+_TOTALS: dict[tuple[str, int, int, int], pd.DataFrame] = {}
+_TOTALS_MAX = 4096
+
+
+def _released_total(conn: Connection, rnd: Round) -> pd.DataFrame:
+    key = (str(conn.engine.url), rnd.id, rnd.n_responses, rnd.threshold)
+    hit = _TOTALS.get(key)
+    if hit is None:
+        hit = _standard(conn, rnd, levels=())["total"]
+        if len(_TOTALS) >= _TOTALS_MAX:
+            _TOTALS.clear()
+        _TOTALS[key] = hit
+    return hit.copy()
+
+
 def _closed_totals(conn: Connection, audience: str, actor: Actor) -> pd.DataFrame:
     """Released organisation totals of every closed round of ``audience``."""
     frames = []
@@ -292,7 +310,7 @@ def _closed_totals(conn: Connection, audience: str, actor: Actor) -> pd.DataFram
         conn, survey_rounds.c.status == "closed", survey_rounds.c.audience == audience
     ):
         rnd = _view(row, actor)
-        t = _standard(conn, rnd, levels=())["total"]
+        t = _released_total(conn, rnd)
         if len(t):
             frames.append(
                 t.assign(
