@@ -71,7 +71,14 @@ def _prepare(demo: bool) -> tuple[Any, list[tuple[str, str, str, str | None]]]:
     help="Load the demo workspace and demo accounts (labelled DEMO DATA in the UI).",
 )
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, demo: bool, reload: bool) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log every request with the client address. Off by default: survey links "
+    "carry a respondent's code in the path, which must not be stored with an address.",
+)
+def serve(host: str, port: int, demo: bool, reload: bool, access_log: bool) -> None:
     """Serve the Tillit web platform and the JSON API (/api/v1).
 
     Reads TILLIT_DATABASE_URL (default: SQLite in ./var), TILLIT_DATA_DIR and
@@ -96,6 +103,7 @@ def serve(host: str, port: int, demo: bool, reload: bool) -> None:
         port=port,
         reload=reload,
         log_level="info",
+        access_log=access_log,
     )
 
 
