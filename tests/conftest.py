@@ -7,9 +7,13 @@ reason, except under ``TILLIT_STRICT=1`` (set by .ci/run), where their absence f
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(
@@ -45,3 +49,21 @@ def pg_url() -> str:
         bool(url), "TILLIT_TEST_PG_URL not set (./dev test starts a PostgreSQL server)"
     )
     return url
+
+
+def fresh_pg_database(url: str) -> Iterator[str]:
+    """Create a fresh database ``tillit_<random>`` on the server at ``url``; yield its URL.
+
+    A generator: ``gen = fresh_pg_database(url); db_url = next(gen)`` ... ``gen.close()``
+    drops the database again (other workers and helpers share the server).
+    """
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"tillit_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

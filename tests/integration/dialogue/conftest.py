@@ -9,15 +9,13 @@ drops it afterwards.
 from __future__ import annotations
 
 import re
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, insert, select
 
 from tillit.config import Settings
 from tillit.domain.records import Actor
@@ -26,6 +24,8 @@ from tillit.services.catalog import seed_geography
 from tillit.store.db import make_engine, upgrade
 from tillit.store.tables import organisations, units, users
 from tillit.web.app import create_app
+
+from ...conftest import fresh_pg_database as _pg_database
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -59,19 +59,6 @@ def build(engine: Engine) -> None:
         ("researcher", "researcher", None),
     ]:
         create_user(engine, name, PASSWORDS[name], role, organisation_code=org)
-
-
-def _pg_database(url: str) -> Iterator[str]:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"tillit_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(

@@ -10,7 +10,6 @@ The PostgreSQL variant creates its own database and drops it afterwards.
 
 from __future__ import annotations
 
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, insert, select
 
 from tillit.config import Settings
 from tillit.domain.records import Actor
@@ -36,6 +34,8 @@ from tillit.store.tables import (
     organisations,
     users,
 )
+
+from ...conftest import fresh_pg_database as _pg_database
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -140,19 +140,6 @@ def register_pilots(engine: Engine) -> dict[str, str]:
         ps.register(engine, admin, code)
         out[p] = code
     return out
-
-
-def _pg_database(url: str) -> Iterator[str]:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"tillit_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module",

@@ -9,7 +9,6 @@ its own database (``tillit_<random>``) on TILLIT_TEST_PG_URL and drops it afterw
 from __future__ import annotations
 
 import re
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, insert, select
 
 from tillit.config import Settings
 from tillit.domain.records import Actor
@@ -34,6 +32,8 @@ from tillit.store.tables import (
     users,
 )
 from tillit.web.app import create_app
+
+from ...conftest import fresh_pg_database as _pg_database
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -113,19 +113,6 @@ def build(engine: Engine) -> None:
         ("researcher2", "researcher", None),
     ]:
         create_user(engine, name, PASSWORDS[name], role, organisation_code=org)
-
-
-def _pg_database(url: str) -> Iterator[str]:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"tillit_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(
