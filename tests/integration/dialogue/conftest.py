@@ -1,138 +1,29 @@
-"""A small dialogue workspace per test module, on SQLite and on PostgreSQL.
-
-All 290 municipalities, three units in Stockholm (0180) and one in Göteborg (1480), and
-four users: an administrator, members of Stockholm and Göteborg, and a researcher. The
-PostgreSQL variant makes its own database (``tillit_<random>``) on TILLIT_TEST_PG_URL and
-drops it afterwards.
-"""
+"""The dialogue tests use the barometer's workspace (tests/integration/surveys/conftest.py):
+all 290 municipalities, units in Stockholm and Göteborg, an administrator, two members and
+a researcher, on SQLite and on PostgreSQL (a fresh database per module)."""
 
 from __future__ import annotations
 
-import re
-import warnings
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-from sqlalchemy import Engine, insert, select
-
-from tillit.config import Settings
-from tillit.domain.records import Actor
-from tillit.services.auth import create_user, get_user
-from tillit.services.catalog import seed_geography
-from tillit.store.db import make_engine, upgrade
-from tillit.store.tables import organisations, units, users
-from tillit.web.app import create_app
-
-from ...conftest import fresh_pg_database as _pg_database
-
-with warnings.catch_warnings():
-    from starlette.exceptions import StarletteDeprecationWarning
-
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
-
-PASSWORDS = {
-    "admin": "admin-pass-1",
-    "stockholm": "stockholm-pass-1",
-    "goteborg": "goteborg-pass-1",
-    "researcher": "researcher-pass-1",
-}
-UNITS = [("U-S1", "Hemtjänst Söder", "0180"), ("U-S2", "Hemtjänst Norr", "0180"),
-         ("U-S3", "Hemtjänst Väst", "0180"), ("U-G1", "Hemtjänst Centrum", "1480")]  # fmt: skip
-
-
-def build(engine: Engine) -> None:
-    """Fill a migrated database with the workspace."""
-    seed_geography(engine)
-    with engine.begin() as conn:
-        ids = dict(conn.execute(select(organisations.c.code, organisations.c.id)).all())
-        conn.execute(
-            insert(units),
-            [{"code": c, "name": n, "organisation_id": ids[o]} for c, n, o in UNITS],
-        )
-    for name, role, org in [
-        ("admin", "admin", None),
-        ("stockholm", "member", "0180"),
-        ("goteborg", "member", "1480"),
-        ("researcher", "researcher", None),
-    ]:
-        create_user(engine, name, PASSWORDS[name], role, organisation_code=org)
-
-
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+from ..surveys.conftest import (
+    PASSWORDS,
+    UNITS,
+    actors,
+    app,
+    build,
+    client,
+    csrf_of,
+    engine,
+    sign_in,
 )
-def engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """A migrated database holding the workspace."""
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("dialogue") / "tillit.db"
-        eng = make_engine(f"sqlite:///{path}")
-        upgrade(eng)
-        build(eng)
-        yield eng
-        eng.dispose()
-        return
-    gen = _pg_database(request.getfixturevalue("pg_url"))
-    url = next(gen)
-    eng = make_engine(url)
-    try:
-        upgrade(eng)
-        build(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        gen.close()
 
-
-@pytest.fixture(scope="module")
-def actors(engine: Engine) -> dict[str, Actor]:
-    """The workspace's users as actors, plus ``public``."""
-    with engine.connect() as conn:
-        ids = dict(conn.execute(select(users.c.username, users.c.id)).all())
-    out = {name: get_user(engine, uid).actor() for name, uid in ids.items()}
-    out["public"] = Actor()
-    return out
-
-
-@pytest.fixture(scope="module")
-def app(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The web app on the module's database."""
-    settings = Settings(
-        database_url=str(engine.url),
-        data_dir=tmp_path_factory.mktemp("data"),
-        secret_key="t" * 32,
-        demo=False,
-    )
-    return create_app(settings, engine=engine)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    """An anonymous client (fresh cookies per test)."""
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
-def csrf_of(client: TestClient, path: str = "/signin") -> str:
-    """The CSRF token from a page's form."""
-    html = client.get(path).text
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, f"no CSRF field on {path}"
-    return m.group(1)
-
-
-def sign_in(client: TestClient, username: str) -> str:
-    """Sign in through the form; returns the session's CSRF token."""
-    r = client.post(
-        "/signin",
-        data={"username": username, "password": PASSWORDS[username],
-              "csrf_token": csrf_of(client)},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client, "/signin")
+__all__ = [
+    "PASSWORDS",
+    "UNITS",
+    "actors",
+    "app",
+    "build",
+    "client",
+    "csrf_of",
+    "engine",
+    "sign_in",
+]
