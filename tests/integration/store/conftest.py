@@ -2,7 +2,7 @@
 
 The PostgreSQL variant creates its own database (``tillit_<random>``) on the server at
 TILLIT_TEST_PG_URL and drops it afterwards, because other tests share that server.
-(tests/integration/imports/conftest.py holds the same fixture for the import tests.)
+(tests/integration/imports/conftest.py reuses it for the import tests.)
 """
 
 from __future__ import annotations
