@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from tillit.core.synth._solvers import fw_weights, kkt_residual, simplex_lsq
+from tillit.core.synth._fw import fw_weights
+from tillit.core.synth._solvers import kkt_residual, simplex_lsq
 
 
 def _slsqp(A: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndarray:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tillit.core.errors import EstimationError
-from tillit.core.synth._solvers import fw_weights, sparsify
+from tillit.core.synth._fw import fw_weights, sparsify
 
 __all__ = [
     "BlockFit",
