@@ -57,9 +57,15 @@ def test_aggregations_match_published_digits(mpdta: pd.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_bootstrap_se_near_r(mpdta: pd.DataFrame) -> None:
-    o = _fit(mpdta, bootstrap=1999, seed=20240601, compare_controls=False)
+    # One bootstrap SE is one Monte Carlo draw (its sd is ~3% at 1999 draws, and R's
+    # printed figure is one such draw too), so compare the mean over five seeds.
+    fits = [
+        _fit(mpdta, bootstrap=1999, seed=20240601 + s, compare_controls=False)
+        for s in range(5)
+    ]
+    o = fits[0]
     for key in ("simple", "group_overall", "dynamic_overall"):
-        se = getattr(o, key).se[0]
+        se = np.mean([getattr(f, key).se[0] for f in fits])
         assert se == pytest.approx(PUB[key]["bootstrap_se"], rel=0.08), key
     # ATT(g,t) bootstrap SEs near the analytic (R-printed) ones
     pub = np.array([r["se"] for r in PUB["att_gt"]])

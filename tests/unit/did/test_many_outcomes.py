@@ -126,3 +126,24 @@ def test_sufficient_statistics_path_equals_influence_path(
         assert ha["se"] == pytest.approx(hb["se"], rel=1e-9)
     ra, rb = fast.multiple_testing["romano_wolf"], slow.multiple_testing["romano_wolf"]
     np.testing.assert_allclose(ra, rb)
+
+
+def test_bootstrap_with_dropped_units_equals_influence_path(
+    sim: Callable[..., pd.DataFrame],
+) -> None:
+    """Units dropped for a missing value keep their column of multipliers but add
+    nothing: the cohort-block bootstrap equals the per-unit path, and the outcome with
+    no gaps is unaffected by the other's gaps."""
+    df = sim(n=120, periods=6, k=2, seed=8)
+    df.loc[df.sample(25, random_state=3).index, "y1"] = np.nan
+    df["unit_copy"] = df["id"]
+    kw = {**KW, "bootstrap": 99, "seed": 6, "compare_controls": False}
+    fast = att_gt(df, outcomes=["y0", "y1"], **kw)
+    slow = att_gt(df, outcomes=["y0", "y1"], cluster="unit_copy", **kw)
+    alone = att_gt(df, outcomes=["y0"], **kw)
+    assert fast["y1"].n_units < fast["y0"].n_units == 120
+    for name in ("y0", "y1"):
+        a, b = fast[name], slow[name]
+        np.testing.assert_allclose(a.att_gt.se, b.att_gt.se, rtol=1e-9)
+        np.testing.assert_allclose(a.dynamic.cband_low, b.dynamic.cband_low, rtol=1e-9)
+    np.testing.assert_allclose(fast["y0"].att_gt.se, alone["y0"].att_gt.se, rtol=1e-12)

@@ -18,6 +18,7 @@ import numpy as np
 
 from tillit.core.did._aggregate import AggregationMaps
 from tillit.core.did._attgt import CellPlan
+from tillit.core.did._inference import Draws
 
 __all__ = ["Functionals", "cohort_stats", "fast_cells"]
 
@@ -107,8 +108,8 @@ class Functionals:
         """
         out = np.zeros((vy.shape[1], *self.estimate.shape))
         for c in range(vy.shape[0]):
-            out += np.einsum("at,btk->bak", self.coef[c], vy[c], optimize=True)
-            out += vsum[c][:, None, None] * self.const[c][None]
+            out += np.matmul(self.coef[c], vy[c])  # (A, T) @ (B, T, K) -> (B, A, K)
+        out += np.einsum("cb,cak->bak", vsum, self.const)
         return out / n
 
     def combine(self, w: np.ndarray, extra: np.ndarray | None = None) -> Functionals:
@@ -165,17 +166,35 @@ def aggregate(cells_f: Functionals, maps: AggregationMaps) -> Functionals:
 
 
 def bootstrap_sums(
-    y: np.ndarray, st: CohortStats, v: np.ndarray
+    y: np.ndarray,
+    st: CohortStats,
+    draws: Draws,
+    rows: np.ndarray,
+    cohort_codes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``sum_{i in c} v_bi Y_i`` (C, B, T, K) and ``sum_{i in c} v_bi`` (C, B)."""
+    """``sum_{i in c} v_bi Y_i`` (C, B, T, K) and ``sum_{i in c} v_bi`` (C, B).
+
+    ``y`` holds the kept units (``rows`` of the panel, in panel order); the draws have
+    one column per panel unit, grouped by cohort, so each cohort's multipliers are a
+    view of the current chunk.  Dropped units get zero outcome rows and zero weight.
+    """
     n, T, K = y.shape
     C = st.n_c.shape[0]
-    vy = np.zeros((C, v.shape[0], T, K))
-    vsum = np.zeros((C, v.shape[0]))
+    vy = np.zeros((C, draws.reps, T * K))
+    vsum = np.zeros((C, draws.reps))
+    every = bool(rows.all())
     flat = y.reshape(n, T * K)
-    for c in range(C):
-        sel = st.code == c
-        if sel.any():
-            vy[c] = (v[:, sel] @ flat[sel]).reshape(v.shape[0], T, K)
-            vsum[c] = v[:, sel].sum(1)
-    return vy, vsum
+    if not every:
+        full = np.zeros((rows.shape[0], T * K))
+        full[rows] = flat
+        flat = full
+    blocks = [(c, *draws.block(float(cohort_codes[c]))) for c in range(C) if st.n_c[c]]
+    parts = [
+        (c, cols, flat[units], rows[units].astype(float)) for c, cols, units in blocks
+    ]
+    for r, v in draws.chunks():
+        for c, cols, yc, wc in parts:
+            vc = v[:, cols]
+            np.matmul(vc, yc, out=vy[c, r])
+            vsum[c, r] = vc.sum(1) if every else vc @ wc
+    return vy.reshape(C, draws.reps, T, K), vsum

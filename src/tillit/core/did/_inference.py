@@ -12,10 +12,14 @@ Conventions follow R's ``did`` (``getSE`` and ``mboot``):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats
 
 __all__ = [
+    "Draws",
     "adjust_pvalues",
     "analytic_se",
     "bootstrap_se",
@@ -45,17 +49,106 @@ def analytic_se(sums: np.ndarray, n: int) -> np.ndarray:
 
 
 def multipliers(
-    n_clusters: int, reps: int, rng: np.random.Generator, kind: str = "mammen"
+    n_clusters: int,
+    reps: int,
+    rng: np.random.Generator,
+    kind: str = "mammen",
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Draw a (reps, n_clusters) matrix of mean-zero, variance-one multipliers."""
+    """Draw a (reps, n_clusters) matrix of mean-zero, variance-one multipliers.
+
+    Mammen's two-point weights (R ``did``'s default) or Rademacher signs, both from
+    one uniform per entry in row-major order, so drawing the rows in consecutive
+    chunks gives the same matrix as drawing them at once.
+    """
+    u = rng.random((reps, n_clusters), out=out)
     if kind == "rademacher":
-        return rng.choice(np.array([-1.0, 1.0]), size=(reps, n_clusters))
-    s5 = np.sqrt(5.0)
-    lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
-    p_lo = (s5 + 1) / (2 * s5)
-    u = rng.random((reps, n_clusters))
-    out: np.ndarray = np.where(u < p_lo, lo, hi)
-    return out
+        lo, hi, p_lo = -1.0, 1.0, 0.5
+    else:
+        s5 = np.sqrt(5.0)
+        lo, hi = -(s5 - 1) / 2, (s5 + 1) / 2
+        p_lo = (s5 + 1) / (2 * s5)
+    np.less(u, p_lo, out=u)  # 1.0 where the low value is drawn, else 0.0
+    u *= lo - hi
+    u += hi  # exact: hi + (lo - hi) == lo for both weight pairs
+    return u
+
+
+_CHUNK_BYTES = 4 * 2**20
+
+
+@dataclass(frozen=True, eq=False)
+class Draws:
+    """Multiplier-bootstrap draws, generated in cache-sized chunks of repetitions.
+
+    The draws are never held whole: :meth:`chunks` regenerates them from the saved
+    generator state, a block of repetitions at a time, identically on every call.
+    Column ``j`` of a chunk is the multiplier of cluster ``order[j]`` (of unit
+    ``order[j]`` when not clustered); clusters are ordered by the earliest cohort
+    among their units (stably), so without clustering the units of one cohort own one
+    contiguous block of columns and are read as a view.  The draws are iid, so the
+    order only decides which seeded draw a cluster gets.
+    """
+
+    reps: int
+    kind: str
+    state: dict[str, object]  # bit-generator state at the first draw
+    order: np.ndarray  # cluster of each column
+    pos: np.ndarray  # column of each cluster
+    key: np.ndarray  # cohort key of each column (sorted)
+
+    @classmethod
+    def build(
+        cls,
+        rng: np.random.Generator,
+        reps: int,
+        kind: str,
+        cohort: np.ndarray,
+        cluster: np.ndarray | None,
+    ) -> Draws:
+        """Draws for units of ``cohort`` nested in ``cluster`` (codes), from ``rng``."""
+        if cluster is None:
+            key = np.asarray(cohort, dtype=float)
+        else:
+            key = np.full(int(cluster.max()) + 1, np.inf)
+            np.minimum.at(key, cluster, cohort)
+        order = np.argsort(key, kind="stable")
+        pos = np.empty_like(order)
+        pos[order] = np.arange(order.size)
+        return cls(reps, kind, rng.bit_generator.state, order, pos, key[order])
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of columns (clusters or units)."""
+        return int(self.order.size)
+
+    def chunks(self) -> Iterator[tuple[slice, np.ndarray]]:
+        """Yield ``(rows, v)``: a block of repetitions and its (rows, clusters) draws.
+
+        ``v`` is a reused buffer, overwritten by the next chunk: copy what you keep.
+        """
+        bg = getattr(np.random, str(self.state["bit_generator"]))()
+        bg.state = self.state
+        rng = np.random.Generator(bg)
+        step = max(1, _CHUNK_BYTES // (8 * max(self.n_clusters, 1)))
+        buf = np.empty((min(step, self.reps), self.n_clusters))
+        for s in range(0, self.reps, step):
+            e = min(s + step, self.reps)
+            v = multipliers(self.n_clusters, e - s, rng, self.kind, out=buf[: e - s])
+            yield slice(s, e), v
+
+    def by_cluster(self) -> np.ndarray:
+        """All draws as one (B, n_clusters) matrix in cluster-code order."""
+        out = np.empty((self.reps, self.n_clusters))
+        for rows, v in self.chunks():
+            out[rows] = v[:, self.pos]
+        return out
+
+    def block(self, cohort_value: float) -> tuple[slice, np.ndarray]:
+        """Columns (a slice) and units of one cohort, for unit-level draws."""
+        a = int(np.searchsorted(self.key, cohort_value, side="left"))
+        b = int(np.searchsorted(self.key, cohort_value, side="right"))
+        return slice(a, b), self.order[a:b]
 
 
 def bootstrap_se(draws: np.ndarray) -> np.ndarray:

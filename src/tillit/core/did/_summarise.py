@@ -17,7 +17,12 @@ from tillit.core.did import _diagnostics as diag
 from tillit.core.did import _fast
 from tillit.core.did._aggregate import AggregationMaps
 from tillit.core.did._attgt import CellPlan
-from tillit.core.did._inference import analytic_se, bootstrap_se, uniform_crit
+from tillit.core.did._inference import (
+    Draws,
+    analytic_se,
+    bootstrap_se,
+    uniform_crit,
+)
 from tillit.core.did._panel import Panel
 from tillit.core.did.results import EstimateTable, OutcomeResult
 
@@ -80,7 +85,9 @@ def _stats_general(att: np.ndarray, inf: np.ndarray, ctx: _Chunk) -> _Stats:
     s_gt, s_agg = ctx._sums(inf), ctx._sums(agg_inf)
     b_gt = b_agg = None
     if ctx.draws is not None:
-        v = ctx.draws if ctx.panel.cluster is not None else ctx.draws[:, ctx.rows]
+        v = ctx.draws.by_cluster()
+        if ctx.panel.cluster is None:
+            v = v[:, ctx.rows]
         b_gt = np.tensordot(v, s_gt, axes=([1], [0])) / n
         b_agg = np.tensordot(v, s_agg, axes=([1], [0])) / n
     c = ctx.cells
@@ -107,7 +114,7 @@ def _stats_fast(y: np.ndarray, codes: np.ndarray, ctx: _Chunk) -> _Stats:
     af = _fast.aggregate(cf, m)
     b_gt = b_agg = None
     if ctx.draws is not None:
-        vy, vsum = _fast.bootstrap_sums(y, st, ctx.draws[:, ctx.rows])
+        vy, vsum = _fast.bootstrap_sums(y, st, ctx.draws, ctx.rows, m.cohort_codes)
         b_gt, b_agg = cf.boot(vy, vsum, n), af.boot(vy, vsum, n)
     pre = np.flatnonzero((c.group > c.time) & ~c.reference)
     dyn = np.flatnonzero(m.kind == "dynamic")
@@ -143,7 +150,7 @@ class _Chunk:
     maps: AggregationMaps
     cluster: np.ndarray
     setup: _Setup
-    draws: np.ndarray | None
+    draws: Draws | None
 
     def summarise(
         self, st: _Stats, names: list[str], y: np.ndarray

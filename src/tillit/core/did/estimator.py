@@ -32,7 +32,11 @@ import pandas as pd
 
 from tillit.core.did._aggregate import build_maps
 from tillit.core.did._attgt import estimate_cells, plan
-from tillit.core.did._inference import adjust_pvalues, multipliers, romano_wolf
+from tillit.core.did._inference import (
+    Draws,
+    adjust_pvalues,
+    romano_wolf,
+)
 from tillit.core.did._panel import Panel, build_panel
 from tillit.core.did._summarise import _Chunk, _Setup, _stats_fast, _stats_general
 from tillit.core.did.results import DidResult, OutcomeResult
@@ -141,7 +145,11 @@ def att_gt(
             f"only {n_clus} clusters: too few for the multiplier bootstrap (need 10 or more)"
         )
     rng = np.random.default_rng(seed)
-    draws = multipliers(n_clus, bootstrap, rng, multiplier) if bootstrap else None
+    draws = (
+        Draws.build(rng, bootstrap, multiplier, panel.cohort, panel.cluster)
+        if bootstrap
+        else None
+    )
     setup = _Setup(
         control,
         method,
@@ -196,7 +204,7 @@ def att_gt(
 
 
 def _estimate_all(
-    panel: Panel, setup: _Setup, draws: np.ndarray | None
+    panel: Panel, setup: _Setup, draws: Draws | None
 ) -> tuple[dict[str, OutcomeResult], dict[str, str], dict[str, np.ndarray]]:
     """Batch outcomes by missing-value pattern, then chunk each batch."""
     y = panel.y
@@ -236,7 +244,7 @@ def _estimate_batch(
     rows: np.ndarray,
     ks: list[int],
     setup: _Setup,
-    draws: np.ndarray | None,
+    draws: Draws | None,
 ) -> tuple[dict[str, OutcomeResult], dict[str, np.ndarray]]:
     coh = panel.cohort[rows]
     if not np.isfinite(coh).any() or (
@@ -264,7 +272,7 @@ def _estimate_batch(
     n, gt = y.shape[0], cells.group.shape[0]
     fast = x.shape[2] == 0 and panel.cluster is None
     codes = np.searchsorted(maps.cohort_codes, coh)
-    reps = draws.shape[0] if draws is not None else 1
+    reps = draws.reps if draws is not None else 1
     if fast:  # memory per outcome: cohort cross-products, bootstrap draws, y itself
         c_codes = maps.cohort_codes.size
         per_k = max(
