@@ -115,6 +115,50 @@ def _unconditional(y: np.ndarray, cells: CellPlan) -> tuple[np.ndarray, np.ndarr
     return m1 - m0, yt
 
 
+def _unconditional_unbalanced(
+    y: np.ndarray, cells: CellPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cells from every observed unit-period, for unbalanced panels (R's
+    ``allow_unbalanced_panel``): the difference of four means
+
+    ``ATT = (mean Y_gt - mean Y_gb) - (mean Y_ct - mean Y_cb)``
+
+    over the units of cohort ``g`` (``c``: comparison units) observed in period ``t``
+    and, separately, in the base period ``b``, so a unit need not be seen in both.
+    It is the repeated-cross-section estimator of Sant'Anna & Zhao (2020) without
+    covariates; its influence function, summed within unit, is
+    ``n * sum_a s_a 1[i in a] (Y_ia - m_a) / n_a`` over the four cells ``a`` with
+    signs ``s_a`` (R's ``did`` rescales the observation-level influence function by
+    ``n / N`` and sums it by unit, which is the same).  ``y`` has NaN where missing.
+    """
+    n = y.shape[0]
+    obs = ~np.isnan(y)
+    y0 = np.where(obs, y, 0.0)
+    d = cells.treated[:, :, None].astype(float)
+    c = cells.control[:, :, None].astype(float)
+    inf = np.zeros((n, cells.group.shape[0], y.shape[2]))
+    att = np.zeros((cells.group.shape[0], y.shape[2]))
+    for idx, sign in ((cells.t_idx, 1.0), (cells.b_idx, -1.0)):
+        o = obs[:, idx, :].astype(float)  # (n, GT, K)
+        v = y0[:, idx, :]
+        for mask, s in ((d, sign), (c, -sign)):
+            w = mask * o
+            cnt = w.sum(0)
+            if np.any((cnt == 0) & ~cells.reference[:, None]):
+                j = int(
+                    np.flatnonzero(((cnt == 0) & ~cells.reference[:, None]).any(1))[0]
+                )
+                raise EstimationError(
+                    f"cell (group {cells.group[j]:g}, period {cells.time[j]:g}): no "
+                    "treated or no comparison unit is observed in one of its periods"
+                )
+            cnt = np.where(cnt == 0, 1.0, cnt)
+            m = (w * v).sum(0) / cnt
+            att += s * m
+            inf += (s * n) * w * (v - m[None]) / cnt[None]
+    return att, inf
+
+
 def _with_covariates(
     y: np.ndarray, x: np.ndarray, cells: CellPlan, method: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -139,12 +183,18 @@ def _with_covariates(
 
 
 def estimate_cells(
-    y: np.ndarray, x: np.ndarray, cells: CellPlan, method: str = "dr"
+    y: np.ndarray,
+    x: np.ndarray,
+    cells: CellPlan,
+    method: str = "dr",
+    unbalanced: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """ATT(g,t) (GT, K) and influence functions (n, GT, K) for outcomes ``y`` (n, T, K).
 
     Without covariates every method reduces to the difference of mean changes (the
     propensity score and regression on a constant add nothing), computed in closed form.
+    With ``unbalanced`` (no covariates), ``y`` may hold NaN and every cell uses the
+    units observed in each of its two periods (:func:`_unconditional_unbalanced`).
     """
     too_few = (cells.treated.sum(0) < 1) | (cells.control.sum(0) < 1)
     if np.any(too_few & ~cells.reference):
@@ -153,7 +203,14 @@ def estimate_cells(
             f"cell (group {cells.group[j]:g}, period {cells.time[j]:g}) has no "
             "treated or no comparison units"
         )
-    if x.shape[2] == 0:
+    if unbalanced:
+        if x.shape[2]:
+            raise EstimationError(
+                "covariates need a balanced panel; drop the covariates or the "
+                "unbalanced option"
+            )
+        att, inf = _unconditional_unbalanced(y, cells)
+    elif x.shape[2] == 0:
         att, inf = _unconditional(y, cells)
     else:
         if method not in _METHODS:

@@ -160,8 +160,12 @@ def build_panel(
     cluster: str | None = None,
     anticipation: int = 0,
     control: str = "never",
+    allow_unbalanced: bool = False,
 ) -> Panel:
-    """Validate a long data frame and return a balanced wide :class:`Panel`.
+    """Validate a long data frame and return a wide :class:`Panel`.
+
+    Units not observed in every period are dropped (a balanced panel, R's default)
+    unless ``allow_unbalanced``, which keeps every unit with at least one row.
 
     Raises
     ------
@@ -211,8 +215,20 @@ def build_panel(
     x = _to_wide(df, covariates, ucode, tcode, (n, T))
     present = np.zeros((n, T), dtype=bool)
     present[ucode, tcode] = True
-    keep = present.all(axis=1)
-    if (~keep).any():
+    if allow_unbalanced and covariates:
+        raise EstimationError(
+            "covariates need a balanced panel; drop the covariates or the "
+            "unbalanced option"
+        )
+    keep = present.any(axis=1) if allow_unbalanced else present.all(axis=1)
+    if allow_unbalanced:
+        gaps = int((keep & ~present.all(axis=1)).sum())
+        if gaps:
+            notes.append(
+                f"{gaps} units are not observed in every period; each ATT(g,t) uses "
+                "the units observed in its two periods (unbalanced panel)"
+            )
+    elif (~keep).any():
         notes.append(
             f"{int((~keep).sum())} units not observed in every period were dropped "
             "(balanced panel)"

@@ -51,6 +51,7 @@ class _Setup:
     max_e: float
     keep_influence: bool
     honest: bool
+    unbalanced: bool = False
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ def att_gt(
     compare_controls: bool = True,
     honest: bool = True,
     keep_influence: bool | None = None,
+    unbalanced: bool = False,
 ) -> DidResult:
     """Estimate ATT(g,t) and its aggregations for one or many outcomes.
 
@@ -110,6 +111,11 @@ def att_gt(
         Compute Rambachan-Roth style bounds for the event study.
     keep_influence
         Keep per-unit influence functions in the result (default: when small).
+    unbalanced
+        Keep units that are not observed in every period (R's
+        ``allow_unbalanced_panel``): each ATT(g,t) then compares the means of the
+        units observed in each of its two periods and standard errors stay clustered
+        by unit. Without covariates only. Default: drop such units (R's default).
 
     Returns
     -------
@@ -136,6 +142,7 @@ def att_gt(
         cluster=cluster,
         anticipation=anticipation,
         control=control,
+        allow_unbalanced=unbalanced,
     )
     n_clus = (
         int(panel.cluster.max()) + 1 if panel.cluster is not None else panel.n_units
@@ -163,6 +170,7 @@ def att_gt(
         if keep_influence is not None
         else panel.n_units * panel.n_periods**2 * len(outcomes) < 20_000_000,
         honest,
+        unbalanced,
     )
     results, degenerate, tboot = _estimate_all(panel, setup, draws)
     if not results:
@@ -190,7 +198,11 @@ def att_gt(
         "seed": seed,
         "level": level,
         "cluster": cluster or unit,
-        "unbalanced": "dropped to balanced (R did default)",
+        "unbalanced": (
+            "kept: each cell uses the units observed in its two periods"
+            if unbalanced
+            else "dropped to balanced (R did default)"
+        ),
     }
     return DidResult(
         n_units=panel.n_units,
@@ -208,7 +220,9 @@ def _estimate_all(
 ) -> tuple[dict[str, OutcomeResult], dict[str, str], dict[str, np.ndarray]]:
     """Batch outcomes by missing-value pattern, then chunk each batch."""
     y = panel.y
-    valid = ~np.isnan(y).any(axis=1)  # (n, K)
+    observed = ~np.isnan(y)
+    # balanced: a unit needs every period; unbalanced: at least one
+    valid = observed.any(axis=1) if setup.unbalanced else observed.all(axis=1)
     degenerate: dict[str, str] = {}
     batches: dict[bytes, list[int]] = {}
     masked = np.where(valid[:, None, :], y, np.nan)
@@ -223,11 +237,14 @@ def _estimate_all(
         elif spread[k] == 0:
             degenerate[name] = "constant outcome: nothing to estimate"
         else:
-            batches.setdefault(valid[:, k].tobytes(), []).append(k)
+            # outcomes sharing a pattern of observed values share one computation
+            # (unbalanced: the whole pattern, since each cell counts its own units)
+            pattern = observed[:, :, k] if setup.unbalanced else valid[:, k]
+            batches.setdefault(pattern.tobytes(), []).append(k)
     results: dict[str, OutcomeResult] = {}
     tboot: dict[str, np.ndarray] = {}
-    for key, ks in batches.items():
-        rows = np.frombuffer(key, dtype=bool)
+    for ks in batches.values():
+        rows = valid[:, ks[0]]
         try:
             out, tb = _estimate_batch(panel, rows, ks, setup, draws)
         except EstimationError as err:
@@ -266,11 +283,12 @@ def _estimate_batch(
     )
     yb = panel.y if rows.all() else panel.y[rows]
     y = yb[:, :, ks] if len(ks) < yb.shape[2] else yb.copy()
-    y -= y.mean(axis=1, keepdims=True)  # unit shifts cancel in every change
+    if not setup.unbalanced:
+        y -= y.mean(axis=1, keepdims=True)  # unit shifts cancel in every change
     x = panel.x[rows]
     clus = panel.cluster[rows] if panel.cluster is not None else np.flatnonzero(rows)
     n, gt = y.shape[0], cells.group.shape[0]
-    fast = x.shape[2] == 0 and panel.cluster is None
+    fast = x.shape[2] == 0 and panel.cluster is None and not setup.unbalanced
     codes = np.searchsorted(maps.cohort_codes, coh)
     reps = draws.reps if draws is not None else 1
     if fast:  # memory per outcome: cohort cross-products, bootstrap draws, y itself
@@ -293,7 +311,7 @@ def _estimate_batch(
         if fast:
             st = _stats_fast(yc, codes, ctx)
         else:
-            att, inf = estimate_cells(yc, x, cells, setup.method)
+            att, inf = estimate_cells(yc, x, cells, setup.method, setup.unbalanced)
             st = _stats_general(att, inf, ctx)
         names = [panel.outcomes[ks[i]] for i in idx]
         o, t = ctx.summarise(st, names, yc)
@@ -329,6 +347,7 @@ def _with_comparison(
             compare_controls=False,
             honest=False,
             keep_influence=False,
+            unbalanced=setup.unbalanced,
         )
     except EstimationError as err:
         alt, why = None, err.message
