@@ -117,7 +117,8 @@ def diff_diff(df: pd.DataFrame, ys: list[str], boot: int = 0) -> Any:
 
     simple, first = [], None
     for y in ys:
-        r = CallawaySantAnna(n_bootstrap=boot, seed=1).fit(
+        # Mammen weights, as Tillit and R's did (diff-diff defaults to Rademacher)
+        r = CallawaySantAnna(n_bootstrap=boot, seed=1, bootstrap_weights="mammen").fit(
             df, outcome=y, unit="id", time="year", first_treat="g"
         )
         if first is None:
