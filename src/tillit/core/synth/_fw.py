@@ -1,17 +1,54 @@
 """Frank-Wolfe weights on the unit simplex, as R ``synthdid`` computes them.
 
-:func:`fw_weights` is the Frank-Wolfe solver with exact line search that R's
-``synthdid`` uses for the unit weights ``omega`` and the time weights ``lambda``
-(Arkhangelsky et al. 2021, Algorithm 1), vectorised over a batch of problems that
-share one shape so that placebo replications run in lock step.  Each problem in the
-batch follows exactly the iterates and the stopping rule of the sequential solver.
+R's ``synthdid:::sc.weight.fw`` (Arkhangelsky et al. 2021, Algorithm 1) minimises
+``zeta^2 ||x||^2 + ||A x - b||^2 / n`` over the simplex by Frank-Wolfe steps with exact
+line search: the vertex ``i`` with the smallest gradient entry, the step
+``s = clip(num / den, 0, 1)`` towards it, and a stop once the objective falls by no more
+than ``min_decrease^2`` (or after ``max_iter`` steps).  This module runs many such
+problems, of different sizes, in lock step, so that a whole set of placebo or bootstrap
+replicates (their time weights and their unit weights) costs one Python loop of at most
+``max_iter`` iterations.  Every problem still follows exactly R's iterates and stopping
+rule (up to floating-point rounding, see ``tests/unit/synth/test_fw.py``).
+
+How one iteration stays cheap.  With ``H = A'A + n zeta^2 I`` and ``q = A'b`` the
+half-gradient is ``G = H x - q`` and, because ``sum(x) = 1``, ``G = sum_i x_i R_i`` with
+rows ``R_i = H[i] - q``.  A step ``x <- (1 - s) x + s e_i`` becomes
+``G <- (1 - s) G + s R_i``.  Both are kept up to a per-problem scale ``c``
+(``x = c u``, ``G = c W``), so a step is ``c <- (1 - s) c``, ``u_i += s / c`` and
+``W += (s / c) R_i``: one row gather and one scaled add per problem, and the argmin is
+taken on ``W`` directly.  The scalars the line search needs, ``d = x'G`` and ``p = q'x``,
+are updated in closed form (``d <- d - dec + s (q_i - p)``, ``p <- p + s (q_i - p)``,
+with ``dec = s (2 num - s den)`` the decrease, ``num = d - G_i`` and
+``den = (e_i - x)' H (e_i - x) = H_ii - 2 q_i + num + p - G_i``).  Every
+``RECOMPUTE`` iterations ``G``, ``d`` and ``p`` are recomputed exactly from ``x``
+(a sparse product over the non-zero weights) to bound drift, and a full step
+(``s = 1``) or a vanishing scale resets the problem's row exactly.
+
+Problems of different sizes share one batch by padding: a problem with ``m < M``
+variables gets ``M - m`` inert ones whose gradient entry is a constant far above any
+real entry (so never the argmin) and whose weight stays 0.  Problems that stop leave
+the batch, so the remaining work shrinks.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-__all__ = ["fw_weights", "sparsify"]
+import numpy as np
+from scipy import sparse
+
+__all__ = ["Gram", "fw_solve", "fw_weights", "gram", "run_fw", "sparsify"]
+
+RECOMPUTE = 128
+"""Iterations between exact recomputations of the gradient and the scalars."""
+
+_TINY = 1e-100
+"""Smallest scale ``c`` kept before a row is reset exactly."""
+
+_CAP = 1 << 25
+"""Floats of Gram rows held at once (256 MB); larger batches run in chunks."""
 
 
 def sparsify(v: np.ndarray) -> np.ndarray:
@@ -24,6 +61,377 @@ def sparsify(v: np.ndarray) -> np.ndarray:
     return v / v.sum(axis=1, keepdims=True)
 
 
+@dataclass(frozen=True, eq=False)
+class Gram:
+    """Gram rows of a batch of problems, padded to a common width ``M``.
+
+    Attributes
+    ----------
+    R
+        ``(rows, M)``: row ``off[k] + i`` is ``H_k[i] - q_k`` (padded columns: a
+        constant larger than every real entry).
+    z
+        ``(rows,)``: ``H_k[i, i] - 2 q_k[i]``.
+    q
+        ``(rows,)``: ``q_k[i]``.
+    off, m
+        First row and number of variables of each problem.
+    tol
+        Stopping threshold of each problem on the decrease of ``x'Hx - 2 q'x``.
+    """
+
+    R: np.ndarray
+    z: np.ndarray
+    q: np.ndarray
+    off: np.ndarray
+    m: np.ndarray
+    tol: np.ndarray
+
+    @property
+    def Rf(self) -> np.ndarray:
+        """``R`` as a flat view."""
+        return self.R.reshape(-1)
+
+    @property
+    def M(self) -> int:
+        """Common (padded) number of variables."""
+        return int(self.R.shape[1])
+
+
+def _blocks(
+    Ys: Sequence[np.ndarray], zeta: np.ndarray, intercept: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(problem indices, H, q)`` for each group of problems of one shape."""
+    groups: dict[tuple[int, int, bool], list[int]] = {}
+    for k, Y in enumerate(Ys):
+        groups.setdefault((*Y.shape, bool(intercept[k])), []).append(k)
+    out = []
+    for (n, m1, icpt), ks in groups.items():
+        idx = np.asarray(ks)
+        Y = np.stack([Ys[k] for k in ks]).astype(float, copy=False)
+        if icpt:
+            Y = Y - Y.mean(axis=1, keepdims=True)
+        A = Y[:, :, : m1 - 1]
+        H = np.matmul(np.swapaxes(A, 1, 2), A)
+        d = np.arange(m1 - 1)
+        H[:, d, d] += n * zeta[idx, None] ** 2
+        q = np.matmul(Y[:, :, m1 - 1][:, None, :], A)[:, 0, :]
+        out.append((idx, H, q))
+    return out
+
+
+def gram(
+    Ys: Sequence[np.ndarray],
+    zeta: float | np.ndarray,
+    intercept: bool | np.ndarray,
+    min_decrease: float | np.ndarray,
+) -> Gram:
+    """Build the padded Gram rows of problems ``Y_k`` (``n_k x (m_k + 1)``, last column b).
+
+    ``zeta``, ``intercept`` and ``min_decrease`` are scalars or one per problem.
+    """
+    B = len(Ys)
+    zeta = np.broadcast_to(np.asarray(zeta, dtype=float), (B,))
+    icpt = np.broadcast_to(np.asarray(intercept, dtype=bool), (B,))
+    mdec = np.broadcast_to(np.asarray(min_decrease, dtype=float), (B,))
+    n = np.array([Y.shape[0] for Y in Ys])
+    m = np.array([Y.shape[1] - 1 for Y in Ys])
+    M = int(m.max())
+    off = np.concatenate([[0], np.cumsum(m)[:-1]])
+    R = np.empty((int(m.sum()), M))
+    z = np.empty(len(R))
+    q = np.empty(len(R))
+    top = 0.0
+    for idx, H, qb in _blocks(Ys, zeta, icpt):
+        mk = H.shape[1]
+        rows = (off[idx, None] + np.arange(mk)).ravel()
+        block = H - qb[:, None, :]
+        R[rows, :mk] = block.reshape(-1, mk)
+        z[rows] = (np.einsum("kii->ki", H) - 2 * qb).ravel()
+        q[rows] = qb.ravel()
+        top = max(top, float(np.abs(block).max()))
+    if not np.isfinite(top):
+        raise FloatingPointError("non-finite Frank-Wolfe problem data")
+    pad = np.arange(M)[None, :] >= np.repeat(m, m)[:, None]
+    R[pad] = 1e3 * top + 1.0
+    return Gram(R, z, q, off, m, n * mdec**2)
+
+
+def _exact(
+    g: Gram, off: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact ``G = sum_i x_i R_i``, ``h = x'G - q'x`` and ``p = q'x`` for weights ``x``."""
+    B = len(x)
+    r, j = np.nonzero(x)
+    w = x[r, j]
+    rows = off[r] + j
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=B))])
+    S = sparse.csr_matrix((w, rows, indptr), shape=(B, len(g.R)))
+    G = np.ascontiguousarray(S @ g.R)
+    d = np.bincount(r, weights=w * G[r, j], minlength=B)
+    p = np.bincount(r, weights=w * g.q[rows], minlength=B)
+    return G, d - p, p
+
+
+def _axpy_rows(st: _State, coef: np.ndarray, row: np.ndarray) -> None:
+    """``W[k] += coef[k] * R[row[k]]`` for every active ``k`` (one fused pass if possible)."""
+    W, R, buf = st.W, st.g.R, st.buf
+    if _csr_matvecs is not None and FUSED:
+        n, M = W.shape
+        _csr_matvecs(n, len(R), M, st.indptr, row, coef, st.g.Rf, st.Wf)
+        return
+    R.take(row, 0, buf)
+    buf *= coef[:, None]
+    W += buf
+
+
+try:  # scipy's compiled CSR kernel: y += A x in one pass; numpy fallback otherwise
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover - depends on the scipy build
+    _csr_matvecs = None
+FUSED = True
+"""Use scipy's CSR kernel for the row update (tests switch it off to compare)."""
+
+
+class _State:
+    """The active problems of a run: scaled weights ``u`` and gradient ``W``, scalars."""
+
+    def __init__(self, g: Gram, x: np.ndarray) -> None:
+        self.g = g
+        self.ids = np.arange(len(x))
+        self.off = g.off.copy()
+        self.tol = g.tol.copy()
+        self.u = x.copy()
+        self.W, self.h, self.p = _exact(g, self.off, self.u)
+        self.c = np.ones(len(x))
+        self.dec = np.zeros(len(x))
+        self._views()
+
+    def _views(self) -> None:
+        n, M = self.u.shape
+        self.base = np.arange(n) * M
+        self.uf = self.u.reshape(-1)
+        self.Wf = self.W.reshape(-1)
+        self.buf = np.empty((n, M))
+        self.indptr = np.arange(n + 1, dtype=np.intp)
+
+    def x(self) -> np.ndarray:
+        """Current weights of the active problems."""
+        return self.u * self.c[:, None]
+
+    def recompute(self) -> None:
+        """Exact gradient and scalars from the current weights (scale back to 1)."""
+        self.u = self.x()
+        self.W, self.h, self.p = _exact(self.g, self.off, self.u)
+        self.c = np.ones(len(self.u))
+        self._views()
+
+    def keep(self, keep: np.ndarray) -> None:
+        """Drop the problems not in ``keep``."""
+        for name in ("ids", "off", "tol", "u", "W", "h", "p", "c", "dec"):
+            setattr(self, name, getattr(self, name)[keep])
+        self._views()
+
+    def reset(
+        self, k: np.ndarray, i: np.ndarray, s: np.ndarray, cn: np.ndarray
+    ) -> None:
+        """Take the step ``x <- (1-s) x + s e_i`` exactly in rows ``k`` (scale to 1)."""
+        R, rows = self.g.R, self.off[k] + i
+        x = self.u[k] * cn[:, None]
+        x[np.arange(len(k)), i] += s
+        self.W[k] = self.W[k] * cn[:, None] + s[:, None] * R[rows]
+        self.u[k] = x
+        self.c[k] = 1.0
+        full = s == 1.0
+        self.h[k[full]] = R[rows[full], i[full]] - self.g.q[rows[full]]
+        self.p[k[full]] = self.g.q[rows[full]]
+
+
+def run_fw(g: Gram, x0: np.ndarray, max_iter: int) -> np.ndarray:
+    """Frank-Wolfe steps from ``x0`` (``(B, M)``, zero on padding) until each stops."""
+    out = np.array(x0, dtype=float)
+    if max_iter < 1 or len(out) == 0:
+        return out
+    st = _State(g, out)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for t in range(1, max_iter + 1):
+            if len(st.ids) == 1:
+                out[st.ids[0]] = _run_one(st, t, max_iter)
+                return out
+            if t % RECOMPUTE == 0:
+                st.recompute()
+            if _step(st, t):
+                x = st.x()
+                done = ~(st.dec > st.tol)
+                out[st.ids[done]] = x[done]
+                if done.all():
+                    return out
+                st.keep(~done)
+    out[st.ids] = st.x()
+    return out
+
+
+def _step(st: _State, t: int) -> bool:
+    """One Frank-Wolfe step of every active problem; True if some problem stops."""
+    g = st.g
+    i = st.W.argmin(1)
+    row = st.off + i
+    fi = st.base + i
+    gi = st.Wf[fi]
+    gi *= st.c
+    pg = st.p - gi
+    num = st.h + pg
+    den = g.z[row]
+    den += num
+    den += pg
+    s = num / den
+    cn = 1.0 - s
+    cn *= st.c
+    if not np.minimum.reduce(s * cn) > _TINY:
+        s = np.fmin(np.fmax(s, 0.0), 1.0)
+        cn = (1.0 - s) * st.c
+    dec = num + num
+    dec -= s * den
+    dec *= s
+    st.h -= dec
+    e = g.q[row]
+    e -= st.p
+    e *= s
+    st.p += e
+    coef = s / cn
+    bad = np.flatnonzero(cn < _TINY)
+    if len(bad):
+        st.reset(bad, i[bad], s[bad], cn[bad])
+        cn[bad] = 1.0
+        coef[bad] = 0.0
+    _axpy_rows(st, coef, row)
+    st.uf[fi] += coef
+    st.c = cn
+    st.dec = dec
+    return t >= 2 and not np.logical_and.reduce(dec > st.tol)
+
+
+def _run_one(st: _State, t0: int, max_iter: int) -> np.ndarray:
+    """Finish the last active problem with scalar arithmetic (same steps as ``_step``)."""
+    g = st.g
+    off, tol = int(st.off[0]), float(st.tol[0])
+    m = int(g.m[st.ids[0]])
+    R, z, q = g.R[off : off + m], g.z[off : off + m].tolist(), g.q[off : off + m]
+    ql = q.tolist()
+    W, u = st.W[0], st.u[0]
+    c, h, p = float(st.c[0]), float(st.h[0]), float(st.p[0])
+    for t in range(t0, max_iter + 1):
+        if t % RECOMPUTE == 0:
+            st.u[0] = u * c
+            G, hh, pp = _exact(g, st.off, st.u)
+            W[:] = G[0]
+            c, h, p = 1.0, float(hh[0]), float(pp[0])
+        i = int(W.argmin())
+        gi = W.item(i) * c
+        pg = p - gi
+        num = h + pg
+        den = z[i] + num
+        den = den + pg
+        s = _div(num, den)
+        cn = (1.0 - s) * c
+        if not s * cn > _TINY:
+            s = 0.0 if not s > 0.0 else min(s, 1.0)
+            cn = (1.0 - s) * c
+        dec = num + num
+        dec = (dec - s * den) * s
+        h = h - dec
+        p = p + (ql[i] - p) * s
+        if cn < _TINY:
+            u *= cn
+            u[i] += s
+            W *= cn
+            W += s * R[i]
+            c, cn = 1.0, 1.0
+            if s == 1.0:
+                h, p = R.item(i, i) - ql[i], ql[i]
+        else:
+            W += (s / cn) * R[i]
+            u[i] += s / cn
+            c = cn
+        if t >= 2 and not dec > tol:
+            break
+    return u * c
+
+
+def _div(a: float, b: float) -> float:
+    """IEEE division as numpy does it (``x/0`` is ``+-inf`` or ``nan``)."""
+    if b != 0.0:
+        return a / b
+    return math.copysign(math.inf, a) * math.copysign(1.0, b) if a != 0.0 else math.nan
+
+
+def _padded(g: Gram, init: Sequence[np.ndarray | None]) -> np.ndarray:
+    x = np.zeros((len(g.m), g.M))
+    for k, (mk, w) in enumerate(zip(g.m, init, strict=True)):
+        x[k, :mk] = 1.0 / mk if w is None else w
+    return x
+
+
+def _chunks(m: np.ndarray) -> list[slice]:
+    """Consecutive problem ranges whose Gram rows fit in ``_CAP`` floats."""
+    out, start, rows, width = [], 0, 0, 0
+    for k, mk in enumerate(m.tolist()):
+        w = max(width, mk)
+        if k > start and (rows + mk) * w > _CAP:
+            out.append(slice(start, k))
+            start, rows, w = k, 0, mk
+        rows, width = rows + mk, w
+    out.append(slice(start, len(m)))
+    return out
+
+
+def fw_solve(
+    Ys: Sequence[np.ndarray],
+    zeta: float | np.ndarray,
+    intercept: bool | np.ndarray,
+    init: Sequence[np.ndarray | None],
+    min_decrease: float | np.ndarray,
+    max_iter: int,
+    max_iter_pre_sparsify: int | None = None,
+) -> list[np.ndarray]:
+    """Solve many problems in lock step, with R synthdid's sparsification restart.
+
+    With ``max_iter_pre_sparsify`` set, each problem first runs that many iterations,
+    its weights are sparsified (:func:`sparsify`) and it runs again for up to
+    ``max_iter`` (R ``synthdid_estimate``); otherwise one run of ``max_iter``.
+
+    Parameters
+    ----------
+    Ys
+        Problems ``n_k x (m_k + 1)``; the last column is the target.
+    zeta, intercept, min_decrease
+        Scalars or one per problem.
+    init
+        Starting weights per problem (``None``: uniform).
+    max_iter, max_iter_pre_sparsify
+        Iteration caps.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The weights of each problem.
+    """
+    B = len(Ys)
+    zeta = np.broadcast_to(np.asarray(zeta, dtype=float), (B,))
+    icpt = np.broadcast_to(np.asarray(intercept, dtype=bool), (B,))
+    mdec = np.broadcast_to(np.asarray(min_decrease, dtype=float), (B,))
+    m = np.array([Y.shape[1] - 1 for Y in Ys])
+    out: list[np.ndarray] = []
+    for sl in _chunks(m):
+        g = gram(Ys[sl], zeta[sl], icpt[sl], mdec[sl])
+        x = _padded(g, init[sl])
+        if max_iter_pre_sparsify is not None:
+            x = sparsify(run_fw(g, x, max_iter_pre_sparsify))
+        x = run_fw(g, x, max_iter)
+        out.extend(x[k, :mk] for k, mk in enumerate(g.m))
+    return out
+
+
 def fw_weights(
     Y: np.ndarray,
     zeta: float | np.ndarray,
@@ -33,16 +441,11 @@ def fw_weights(
     min_decrease: float | np.ndarray,
     max_iter: int,
 ) -> np.ndarray:
-    """Frank-Wolfe weights for a batch of problems (R ``synthdid:::sc.weight.fw``).
+    """Frank-Wolfe weights for a batch of same-shape problems (R ``sc.weight.fw``).
 
-    Each problem ``k`` minimises
-    ``zeta^2 ||x||^2 + ||A x - b||^2 / n`` over the simplex, with ``A = Y[k, :, :-1]``
-    and ``b = Y[k, :, -1]`` (columns centred first when ``intercept``).  Every problem
-    takes the iterates of R's solver: the vertex with the smallest gradient entry, the
-    exact line search, and a stop once the objective falls by no more than
-    ``min_decrease^2`` (or after ``max_iter`` iterations).  The iteration works on the
-    Gram matrix ``H = A'A + n zeta^2 I`` and updates ``Hx`` incrementally, so one step
-    costs ``O(m)`` per problem; ``Hx`` is recomputed every 64 steps against drift.
+    Each problem ``k`` minimises ``zeta^2 ||x||^2 + ||A x - b||^2 / n`` over the
+    simplex, with ``A = Y[k, :, :-1]`` and ``b = Y[k, :, -1]`` (columns centred first
+    when ``intercept``), taking R's iterates and stopping rule.
 
     Parameters
     ----------
@@ -67,67 +470,13 @@ def fw_weights(
     Y = np.asarray(Y, dtype=float)
     squeeze = Y.ndim == 2
     if squeeze:
-        Y = Y[None, :, :]
-    n_batch, n, m1 = Y.shape
-    m = m1 - 1
-    if intercept:
-        Y = Y - Y.mean(axis=1, keepdims=True)
-    A, b = Y[:, :, :m], Y[:, :, m]
-    eta = n * np.broadcast_to(np.asarray(zeta, dtype=float) ** 2, (n_batch,))
-    H = np.einsum("knm,knp->kmp", A, A)
-    H[:, np.arange(m), np.arange(m)] += eta[:, None]
-    q = np.einsum("knm,kn->km", A, b)
-    x = np.full((n_batch, m), 1.0 / m) if init is None else np.array(init, dtype=float)
-    x = x.reshape(n_batch, m)
-    tol = np.broadcast_to(np.asarray(min_decrease, dtype=float) ** 2, (n_batch,))
-    x[:] = _fw_loop(H, q, x, tol * n, max_iter)
+        Y = Y[None]
+    inits: list[np.ndarray | None] = (
+        [None] * len(Y)
+        if init is None
+        else list(np.asarray(init, dtype=float).reshape(len(Y), -1))
+    )
+    x = np.stack(
+        fw_solve(list(Y), zeta, intercept, inits, min_decrease, max_iter=max_iter)
+    )
     return x[0] if squeeze else x
-
-
-def _fw_loop(
-    H: np.ndarray, q: np.ndarray, x: np.ndarray, tol: np.ndarray, max_iter: int
-) -> np.ndarray:
-    """Run exact-line-search Frank-Wolfe steps on ``x'Hx/2 - q'x`` until each stops.
-
-    ``tol`` is the stopping threshold on the decrease of ``x'Hx - 2q'x``.  Problems that
-    stop leave the batch, so the remaining work shrinks.
-    """
-    m = x.shape[1]
-    idx = np.arange(x.shape[0])
-    out = x.copy()
-    xs, qs, ts = x.copy(), q, tol
-    Ht = np.ascontiguousarray(np.swapaxes(H, 1, 2)).reshape(
-        -1, m
-    )  # row k*m+i = H[k,:,i]
-    hd = np.einsum("kmm->km", H).ravel()
-    Hx = np.einsum("kmp,kp->km", H, xs)
-    base = np.arange(len(idx)) * m
-    for t in range(1, max_iter + 1):
-        if t % 64 == 0:
-            Hx = np.einsum("kmp,kp->km", Ht.reshape(-1, m, m), xs)  # H symmetric
-        g = Hx - qs
-        fi = g.argmin(axis=1) + base
-        gf, hf, xf = g.ravel()[fi], Hx.ravel()[fi], xs.ravel()[fi]
-        xhx = np.einsum("km,km->k", Hx, xs)
-        num = np.einsum("km,km->k", g, xs) - gf
-        den = hd[fi] - 2.0 * hf + xhx
-        s = np.minimum(np.maximum(num / np.where(den > 0, den, np.inf), 0.0), 1.0)
-        s[xf == 1.0] = 0.0
-        xs *= (1.0 - s)[:, None]
-        xs.ravel()[fi] += s
-        Hx = Hx * (1.0 - s)[:, None] + s[:, None] * Ht[fi]
-        if t >= 2:
-            stop = ~((2.0 * num - s * den) * s > ts)
-            if stop.any():
-                out[idx[stop]] = xs[stop]
-                keep = ~stop
-                if not keep.any():
-                    return out
-                idx, qs, xs, ts, Hx = idx[keep], qs[keep], xs[keep], ts[keep], Hx[keep]
-                rows = base[keep] // m
-                sel = (rows[:, None] * m + np.arange(m)).ravel()
-                Ht = Ht[sel]
-                hd = hd[sel]
-                base = np.arange(len(idx)) * m
-    out[idx] = xs
-    return out

@@ -15,20 +15,26 @@ pre-treatment periods.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tillit.core.errors import EstimationError
-from tillit.core.synth._fw import fw_weights, sparsify
+from tillit.core.synth._fw import fw_solve
 
 __all__ = [
+    "Block",
     "BlockFit",
     "Options",
+    "block_weights",
     "bootstrap_draws",
     "fit_block",
+    "fit_blocks",
     "jackknife_draws",
     "placebo_draws",
+    "refit",
+    "tau",
 ]
 
 METHODS = ("sdid", "sc", "did")
@@ -108,64 +114,75 @@ def collapsed(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
     return np.concatenate([top, bot], -2)
 
 
-def _solve(
-    Yb: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | None, opts: Options
-) -> np.ndarray:
-    """Frank-Wolfe with R's sparsification restart, batched over the first axis."""
-    x = fw_weights(
-        Yb,
-        zeta,
-        intercept=intercept,
-        init=init,
-        min_decrease=opts.min_decrease,
-        max_iter=opts.max_iter_pre_sparsify,
-    )
-    return fw_weights(
-        Yb,
-        zeta,
-        intercept=intercept,
-        init=sparsify(x),
-        min_decrease=opts.min_decrease,
-        max_iter=opts.max_iter,
-    )
+@dataclass(frozen=True, eq=False)
+class Block:
+    """One estimation problem: a block-design matrix, its options and starting weights.
+
+    ``omega0``/``lambda0`` start the Frank-Wolfe solver (uniform when ``None``) or, when
+    the options do not update that weight vector, are the weights used.
+    """
+
+    Y: np.ndarray
+    N0: int
+    T0: int
+    opts: Options
+    omega0: np.ndarray | None = None
+    lambda0: np.ndarray | None = None
 
 
-def weights_batch(
-    Yb: np.ndarray,
-    N0: int,
-    T0: int,
-    opts: Options,
-    omega0: np.ndarray | None,
-    lambda0: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unit and time weights for a batch ``(B, N, T)`` of problems of one shape."""
-    B = Yb.shape[0]
-    Yc = collapsed(Yb, N0, T0)
-    if opts.update_lambda:
-        lam = _solve(Yc[:, :N0, :], opts.zeta_lambda, True, lambda0, opts)
-    else:
-        lam = np.broadcast_to(lambda0, (B, T0)).copy()
-    if opts.update_omega:
-        om = _solve(
-            np.swapaxes(Yc[:, :, :T0], 1, 2),
-            opts.zeta_omega,
-            opts.omega_intercept,
-            omega0,
-            opts,
+def block_weights(blocks: Sequence[Block]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Unit and time weights of many blocks, solved in one lock-step Frank-Wolfe batch.
+
+    The time-weight and unit-weight problems of every block run together (R's
+    ``sc.weight.fw`` with the sparsification restart), so the Python loop runs at most
+    ``max_iter_pre_sparsify + max_iter`` times however many blocks there are.
+    """
+    res: list[list[np.ndarray | None]] = [[b.omega0, b.lambda0] for b in blocks]
+    probs: list[np.ndarray] = []
+    zeta, icpt, mdec, slots = [], [], [], []
+    inits: list[np.ndarray | None] = []
+    for k, b in enumerate(blocks):
+        Yc = collapsed(b.Y, b.N0, b.T0)
+        o = b.opts
+        if o.update_lambda:
+            probs.append(Yc[: b.N0, :])
+            zeta.append(o.zeta_lambda)
+            icpt.append(True)
+            inits.append(b.lambda0)
+            slots.append((k, 1))
+            mdec.append(o.min_decrease)
+        if o.update_omega:
+            probs.append(Yc[:, : b.T0].T)
+            zeta.append(o.zeta_omega)
+            icpt.append(o.omega_intercept)
+            inits.append(b.omega0)
+            slots.append((k, 0))
+            mdec.append(o.min_decrease)
+    if probs:
+        caps = {(b.opts.max_iter, b.opts.max_iter_pre_sparsify) for b in blocks}
+        if len(caps) > 1:
+            raise ValueError("blocks solved together need the same iteration caps")
+        max_iter, pre = caps.pop()
+        xs = fw_solve(
+            probs,
+            np.array(zeta),
+            np.array(icpt),
+            inits,
+            np.array(mdec),
+            max_iter=max_iter,
+            max_iter_pre_sparsify=pre,
         )
-    else:
-        om = np.broadcast_to(omega0, (B, N0)).copy()
-    return om, lam
+        for (k, j), x in zip(slots, xs, strict=True):
+            res[k][j] = x
+    return [(np.asarray(om), np.asarray(lam)) for om, lam in res]
 
 
-def tau_batch(
-    Yb: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray
-) -> np.ndarray:
-    """Estimate ``(-omega, 1/N1)' Y (-lambda, 1/T1)`` for each problem in the batch."""
-    n1, t1 = Yb.shape[1] - N0, Yb.shape[2] - T0
-    u = np.concatenate([-om, np.full((om.shape[0], n1), 1.0 / n1)], axis=1)
-    v = np.concatenate([-lam, np.full((lam.shape[0], t1), 1.0 / t1)], axis=1)
-    return np.einsum("kn,knt,kt->k", u, Yb, v)
+def tau(Y: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray) -> float:
+    """Estimate ``(-omega, 1/N1)' Y (-lambda, 1/T1)`` (paper eq. (1) in closed form)."""
+    n1, t1 = Y.shape[0] - N0, Y.shape[1] - T0
+    u = np.concatenate([-om, np.full(n1, 1.0 / n1)])
+    v = np.concatenate([-lam, np.full(t1, 1.0 / t1)])
+    return float(u @ Y @ v)
 
 
 def _init_weights(
@@ -178,17 +195,38 @@ def _init_weights(
     return None, None
 
 
-def fit_block(Y: np.ndarray, N0: int, T0: int, method: str = "sdid") -> BlockFit:
-    """Estimate SDID (or its SC / DiD special cases) on a block-design matrix."""
+def _check_block(Y: np.ndarray, N0: int, T0: int) -> None:
     if N0 < 1 or Y.shape[0] <= N0:
         raise EstimationError("need at least one control and one treated unit")
     if T0 < 2 or Y.shape[1] <= T0:
         raise EstimationError("need at least two pre-treatment and one post period")
-    opts, sigma = default_options(Y, N0, T0, method)
-    om0, lam0 = _init_weights(method, N0, T0)
-    om, lam = weights_batch(Y[None], N0, T0, opts, om0, lam0)
-    tau = float(tau_batch(Y[None], N0, T0, om, lam)[0])
-    return BlockFit(tau, om[0], lam[0], N0, T0, sigma, opts)
+
+
+def fit_blocks(
+    designs: Sequence[tuple[np.ndarray, int, int]], method: str = "sdid"
+) -> list[BlockFit]:
+    """Estimate SDID (or SC / DiD) on many block-design matrices ``(Y, N0, T0)`` at once.
+
+    Each block gets its own regularisation and tolerances (R's defaults) and starts
+    from R's default weights; all are solved in one Frank-Wolfe batch.
+    """
+    blocks, sigmas = [], []
+    for Y, N0, T0 in designs:
+        _check_block(Y, N0, T0)
+        opts, sigma = default_options(Y, N0, T0, method)
+        om0, lam0 = _init_weights(method, N0, T0)
+        blocks.append(Block(Y, N0, T0, opts, om0, lam0))
+        sigmas.append(sigma)
+    weights = block_weights(blocks)
+    return [
+        BlockFit(tau(b.Y, b.N0, b.T0, om, lam), om, lam, b.N0, b.T0, s, b.opts)
+        for b, (om, lam), s in zip(blocks, weights, sigmas, strict=True)
+    ]
+
+
+def fit_block(Y: np.ndarray, N0: int, T0: int, method: str = "sdid") -> BlockFit:
+    """Estimate SDID (or its SC / DiD special cases) on a block-design matrix."""
+    return fit_blocks([(Y, N0, T0)], method)[0]
 
 
 def _sum_normalize(x: np.ndarray) -> np.ndarray:
@@ -198,31 +236,46 @@ def _sum_normalize(x: np.ndarray) -> np.ndarray:
         return np.where(s != 0, x / np.where(s == 0, 1, s), uniform)
 
 
-def _refit(fit: BlockFit, Yb: np.ndarray, N0: int, om_init: np.ndarray) -> np.ndarray:
-    """Re-estimate a batch of replicate panels from the fitted starting weights."""
-    lam0 = np.repeat(fit.lambda_[None], len(Yb), axis=0)
-    om, lam = weights_batch(Yb, N0, fit.T0, fit.options, om_init, lam0)
-    return tau_batch(Yb, N0, fit.T0, om, lam)
+def refit(
+    fit: BlockFit,
+    Ys: Sequence[np.ndarray],
+    N0s: Sequence[int],
+    om_inits: Sequence[np.ndarray],
+) -> np.ndarray:
+    """Re-estimate replicate panels with ``fit``'s options, warm-started (R synthdid)."""
+    blocks = [
+        Block(Y, n0, fit.T0, fit.options, om, fit.lambda_)
+        for Y, n0, om in zip(Ys, N0s, om_inits, strict=True)
+    ]
+    weights = block_weights(blocks)
+    return np.array(
+        [
+            tau(b.Y, b.N0, b.T0, om, lam)
+            for b, (om, lam) in zip(blocks, weights, strict=True)
+        ]
+    )
 
 
 def placebo_draws(
-    fit: BlockFit, Y: np.ndarray, reps: int, rng: np.random.Generator, chunk: int = 100
+    fit: BlockFit, Y: np.ndarray, reps: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Placebo estimates (Algorithm 4): controls only, a random N1 of them as treated."""
+    """Placebo estimates (Algorithm 4): controls only, a random N1 of them as treated.
+
+    All ``reps`` replicates are solved in one lock-step batch (R ``placebo_se``).
+    """
     N0 = fit.N0
     n1 = Y.shape[0] - N0
     if n1 >= N0:
         raise EstimationError(
             "placebo variance needs more control units than treated units"
         )
-    perms = np.stack([rng.permutation(N0) for _ in range(reps)])
-    out = np.empty(reps)
-    for s in range(0, reps, chunk):
-        p = perms[s : s + chunk]
-        Yb = Y[p]
-        om_init = _sum_normalize(fit.omega[p[:, : N0 - n1]])
-        out[s : s + chunk] = _refit(fit, Yb, N0 - n1, om_init)
-    return out
+    perms = [rng.permutation(N0) for _ in range(reps)]
+    return refit(
+        fit,
+        [Y[p] for p in perms],
+        [N0 - n1] * reps,
+        [_sum_normalize(fit.omega[p[: N0 - n1]]) for p in perms],
+    )
 
 
 def jackknife_draws(fit: BlockFit, Y: np.ndarray) -> np.ndarray:
@@ -238,23 +291,26 @@ def jackknife_draws(fit: BlockFit, Y: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(keep[i])
         n0 = N0 - (i < N0)
         om = fit.omega[rows[:n0]]
-        om = om / om.sum()
-        out[i] = tau_batch(Y[rows][None], n0, fit.T0, om[None], fit.lambda_[None])[0]
+        out[i] = tau(Y[rows], n0, fit.T0, om / om.sum(), fit.lambda_)
     return out
 
 
 def bootstrap_draws(
     fit: BlockFit, Y: np.ndarray, reps: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Unit bootstrap (Algorithm 2): resample units, re-estimate, skip one-sided draws."""
+    """Unit bootstrap (Algorithm 2): resample units, re-estimate, skip one-sided draws.
+
+    The draws are made first (R's order and rejection rule), then all replicates are
+    solved in one lock-step batch.
+    """
     N, N0 = Y.shape[0], fit.N0
     if N - N0 < 2:
         raise EstimationError(
             "the bootstrap needs at least two treated units; use placebo"
         )
-    out: list[float] = []
+    draws: list[np.ndarray] = []
     tries = 0
-    while len(out) < reps:
+    while len(draws) < reps:
         tries += 1
         if tries > 100 * reps:
             raise EstimationError(
@@ -262,11 +318,18 @@ def bootstrap_draws(
             )
         ind = np.sort(rng.integers(0, N, size=N))
         n0 = int(np.sum(ind < N0))
-        if n0 == 0 or n0 == N:
-            continue
-        om_init = _sum_normalize(fit.omega[ind[:n0]])[None]
-        out.append(float(_refit(fit, Y[ind][None], n0, om_init)[0]))
-    return np.asarray(out)
+        if 0 < n0 < N:
+            draws.append(ind)
+    n0s = [int(np.sum(ind < N0)) for ind in draws]
+    return refit(
+        fit,
+        [Y[ind] for ind in draws],
+        n0s,
+        [
+            _sum_normalize(fit.omega[ind[:n0]])
+            for ind, n0 in zip(draws, n0s, strict=True)
+        ],
+    )
 
 
 def with_options(fit: BlockFit, **changes: object) -> BlockFit:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from tillit.core.errors import EstimationError
+from tillit.core.results import Estimate
 from tillit.core.synth import _sdid_core as core
 from tillit.core.synth._panel import WidePanel, resolve_starts, to_wide
 from tillit.core.synth.sdid_result import CohortFit, SDIDResult, normal_estimate
@@ -60,17 +61,22 @@ def _design(panel: WidePanel, starts: dict[int, int]) -> _Design:
     return _Design(controls, cohorts)
 
 
-def _fit_cohorts(Y: np.ndarray, design: _Design, method: str) -> list[core.BlockFit]:
+def _blocks(Y: np.ndarray, design: _Design) -> list[tuple[np.ndarray, int, int]]:
     T = Y.shape[1]
-    fits = []
+    out = []
     for col, rows in design.cohorts:
-        block = Y[np.concatenate([design.controls, rows])]
         if col < 2 or col >= T:
             raise EstimationError(
                 "each cohort needs two pre-periods and one post-period"
             )
-        fits.append(core.fit_block(block, len(design.controls), col, method))
-    return fits
+        out.append(
+            (Y[np.concatenate([design.controls, rows])], len(design.controls), col)
+        )
+    return out
+
+
+def _fit_cohorts(Y: np.ndarray, design: _Design, method: str) -> list[core.BlockFit]:
+    return core.fit_blocks(_blocks(Y, design), method)
 
 
 def _combine(taus: np.ndarray, design: _Design, T: int) -> float:
@@ -144,11 +150,20 @@ def sdid(
     fits = _fit_cohorts(Y, design, method)
     tau = _combine(np.array([f.tau for f in fits]), design, Y.shape[1])
     rng = np.random.default_rng(seed)
-    draws = _variance_draws(Y, design, fits, method, variance, replications, rng)
+    draws, by_cohort = _variance_draws(
+        Y, design, fits, method, variance, replications, rng
+    )
     est = normal_estimate(tau, draws, variance, level)
     cohorts = tuple(
-        CohortFit.build(panel, design.controls, rows, col, fit)
-        for (col, rows), fit in zip(design.cohorts, fits, strict=True)
+        CohortFit.build(
+            panel,
+            design.controls,
+            rows,
+            col,
+            fit,
+            inference=_cohort_estimate(fit.tau, by_cohort[:, k], variance, level),
+        )
+        for k, ((col, rows), fit) in enumerate(zip(design.cohorts, fits, strict=True))
     )
     weights = np.array(
         [len(r) * (Y.shape[1] - c) for c, r in design.cohorts], dtype=float
@@ -162,8 +177,22 @@ def sdid(
         cohorts=cohorts,
         cohort_weights=tuple((weights / weights.sum()).tolist()),
         replicate_estimates=draws,
+        cohort_replicates=by_cohort,
         controls=tuple(str(panel.units[i]) for i in design.controls),
     )
+
+
+def _cohort_estimate(
+    tau: float, draws: np.ndarray, variance: str, level: float
+) -> Estimate:
+    """A cohort's estimate with the se of its own entries in the shared replicates.
+
+    Bootstrap draws that left the cohort out are skipped; a jackknife with a draw that
+    removes the whole cohort (a one-unit cohort) gives no se.
+    """
+    if variance == "bootstrap":
+        draws = draws[~np.isnan(draws)]
+    return normal_estimate(tau, draws, variance, level)
 
 
 def _variance_draws(
@@ -174,33 +203,31 @@ def _variance_draws(
     variance: str,
     reps: int,
     rng: np.random.Generator,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicate estimates: overall ``(R,)`` and per cohort ``(R, K)`` (NaN: absent)."""
     if variance == "none":
-        return np.empty(0)
+        return np.empty(0), np.empty((0, len(design.cohorts)))
     if len(design.cohorts) == 1:
         fit = fits[0]
         block = Y[np.concatenate([design.controls, design.cohorts[0][1]])]
         if variance == "placebo":
-            return core.placebo_draws(fit, block, reps, rng)
-        if variance == "jackknife":
-            return core.jackknife_draws(fit, block)
-        return core.bootstrap_draws(fit, block, reps, rng)
-    return _staggered_draws(Y, design, method, variance, reps, rng)
+            d = core.placebo_draws(fit, block, reps, rng)
+        elif variance == "jackknife":
+            d = core.jackknife_draws(fit, block)
+        else:
+            d = core.bootstrap_draws(fit, block, reps, rng)
+        return d, d[:, None]
+    designs = _staggered_designs(design, variance, reps, rng)
+    return _replicates(Y, design, designs, method)
 
 
-def _staggered_draws(
-    Y: np.ndarray,
-    design: _Design,
-    method: str,
-    variance: str,
-    reps: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Replicates of the whole cohort-by-cohort estimator."""
+def _staggered_designs(
+    design: _Design, variance: str, reps: int, rng: np.random.Generator
+) -> list[_Design]:
+    """The replicate designs of the whole cohort-by-cohort estimator."""
     sizes = [len(rows) for _, rows in design.cohorts]
-    n_tr = sum(sizes)
-    n_co = len(design.controls)
-    out: list[float] = []
+    n_tr, n_co = sum(sizes), len(design.controls)
+    out: list[_Design] = []
     if variance == "placebo":
         if n_co <= n_tr + 1:
             raise EstimationError(
@@ -212,39 +239,48 @@ def _staggered_draws(
             for (col, _), size in zip(design.cohorts, sizes, strict=True):
                 fake.append((col, perm[cut : cut + size]))
                 cut += size
-            out.append(
-                _replicate(
-                    Y, _Design(np.sort(perm[: n_co - n_tr]), tuple(fake)), method
-                )
-            )
-        return np.asarray(out)
+            out.append(_Design(np.sort(perm[: n_co - n_tr]), tuple(fake)))
+        return out
     if variance == "jackknife":
         units = np.concatenate([design.controls, *[r for _, r in design.cohorts]])
-        for u in units:
-            d = _Design(
+        return [
+            _Design(
                 design.controls[design.controls != u],
                 tuple((c, r[r != u]) for c, r in design.cohorts if np.any(r != u)),
             )
-            out.append(_replicate(Y, d, method))
-        return np.asarray(out)  # combined into a jackknife se by normal_estimate
+            for u in units
+        ]
     tries = 0
+    all_rows = np.concatenate([design.controls, *[r for _, r in design.cohorts]])
     while len(out) < reps:
         tries += 1
         if tries > 100 * reps:
             raise EstimationError(
                 "bootstrap draws keep missing treated or control units"
             )
-        all_rows = np.concatenate([design.controls, *[r for _, r in design.cohorts]])
         pick = rng.choice(all_rows, size=len(all_rows), replace=True)
         ctrl = np.sort(pick[np.isin(pick, design.controls)])
         coh = tuple((c, np.sort(pick[np.isin(pick, r)])) for c, r in design.cohorts)
         coh = tuple((c, r) for c, r in coh if len(r))
         if len(ctrl) < 2 or not coh:
             continue
-        out.append(_replicate(Y, _Design(ctrl, coh), method))
-    return np.asarray(out)
+        out.append(_Design(ctrl, coh))
+    return out
 
 
-def _replicate(Y: np.ndarray, design: _Design, method: str) -> float:
-    fits = _fit_cohorts(Y, design, method)
-    return _combine(np.array([f.tau for f in fits]), design, Y.shape[1])
+def _replicates(
+    Y: np.ndarray, design: _Design, designs: list[_Design], method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit every cohort of every replicate design in one batch and combine."""
+    cols = [col for col, _ in design.cohorts]
+    blocks = [b for d in designs for b in _blocks(Y, d)]
+    taus = np.array([f.tau for f in core.fit_blocks(blocks, method)])
+    overall = np.empty(len(designs))
+    by_cohort = np.full((len(designs), len(cols)), np.nan)
+    at = 0
+    for r, d in enumerate(designs):
+        k = len(d.cohorts)
+        overall[r] = _combine(taus[at : at + k], d, Y.shape[1])
+        by_cohort[r, [cols.index(c) for c, _ in d.cohorts]] = taus[at : at + k]
+        at += k
+    return overall, by_cohort

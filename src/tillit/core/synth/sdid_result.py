@@ -53,6 +53,7 @@ class CohortFit:
     effect_curve: np.ndarray
     noise_level: float
     zeta_omega: float
+    inference: Estimate | None = None
 
     @classmethod
     def build(
@@ -62,8 +63,13 @@ class CohortFit:
         rows: np.ndarray,
         col: int,
         fit: BlockFit,
+        inference: Estimate | None = None,
     ) -> CohortFit:
-        """Collect weights and paths for plots from a block fit."""
+        """Collect weights and paths for plots from a block fit.
+
+        ``inference`` is the cohort's estimate with its se and interval from the
+        replicates that gave the overall se.
+        """
         Y = panel.Y
         treated_path = Y[rows].mean(axis=0)
         synth = fit.omega @ Y[controls]
@@ -93,7 +99,20 @@ class CohortFit:
             effect_curve=curve,
             noise_level=fit.noise_level,
             zeta_omega=fit.options.zeta_omega,
+            inference=inference,
         )
+
+    def inference_fields(self) -> dict[str, float]:
+        """``se``, ``ci_low``, ``ci_high`` and ``p_value`` of the cohort (NaN if none)."""
+        e = self.inference
+        if e is None:
+            return dict.fromkeys(("se", "ci_low", "ci_high", "p_value"), math.nan)
+        return {
+            "se": e.se,
+            "ci_low": e.ci_low,
+            "ci_high": e.ci_high,
+            "p_value": e.p_value,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of one cohort."""
@@ -103,6 +122,7 @@ class CohortFit:
                 "start": self.start,
                 "treated_units": list(self.treated),
                 "estimate": self.estimate,
+                **self.inference_fields(),
                 "unit_weights": self.unit_weights,
                 "time_weights": self.time_weights,
                 "effect_curve": [
@@ -134,6 +154,7 @@ class SDIDResult:
     cohort_weights: tuple[float, ...]
     replicate_estimates: np.ndarray
     controls: tuple[str, ...]
+    cohort_replicates: np.ndarray | None = None
 
     @property
     def unit_weights(self) -> dict[str, float]:
@@ -189,14 +210,8 @@ class SDIDResult:
         if len(self.cohorts) > 1:
             for c in self.cohorts:
                 rows.append(
-                    {
-                        "term": f"cohort {c.start}",
-                        "estimate": c.estimate,
-                        "se": math.nan,
-                        "ci_low": math.nan,
-                        "ci_high": math.nan,
-                        "p_value": math.nan,
-                    }
+                    {"term": f"cohort {c.start}", "estimate": c.estimate}
+                    | c.inference_fields()
                 )
         return pd.DataFrame(rows)
 
@@ -219,8 +234,10 @@ class SDIDResult:
         ]
         if len(self.cohorts) > 1:
             for c, w in zip(self.cohorts, self.cohort_weights, strict=True):
+                inf = c.inference_fields()
                 lines.append(
-                    f"  cohort {c.start}: {c.estimate:.4f} (weight {w:.3f}, "
+                    f"  cohort {c.start}: {c.estimate:.4f} (se {inf['se']:.4f}, "
+                    f"CI [{inf['ci_low']:.4f}, {inf['ci_high']:.4f}], weight {w:.3f}, "
                     f"{len(c.treated)} unit(s))"
                 )
         return "\n".join(lines)
