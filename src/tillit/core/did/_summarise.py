@@ -193,6 +193,7 @@ class _Chunk:
                 diagnostics=dj,
                 verdict=verdict,
                 influence=None if st.inf is None else st.inf[:, :, j].copy(),
+                dynamic_vcov=None if st.vc_dyn is None else st.vc_dyn[j],
             )
             if b_agg is not None:
                 tb[name] = b_agg[:, 0, j] / se_agg[0, j]

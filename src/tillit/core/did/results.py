@@ -86,6 +86,10 @@ class OutcomeResult:
         Pre-trend test, balance, comparison-group sensitivity, honest bounds.
     influence
         Per-unit influence functions of ATT(g,t), shape (n_units, n_cells), or None.
+    dynamic_vcov
+        Covariance of the ``dynamic`` estimates (analytic, from the influence functions;
+        rows as in ``dynamic``), for :func:`tillit.core.did.honest.honest_did`; None
+        when estimated with ``honest=False``.
     """
 
     outcome: str
@@ -102,6 +106,7 @@ class OutcomeResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     verdict: dict[str, str] = field(default_factory=dict)
     influence: np.ndarray | None = None
+    dynamic_vcov: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Stable JSON shape (see docs/did.md)."""
