@@ -4,11 +4,11 @@ Donor weights ``w`` minimise the V-weighted predictor distance
 ``(X1 - X0 w)' V (X1 - X0 w)`` over the simplex (ADH 2010, eq. (1) and Section 2.3).
 Predictor rows are scaled by their standard deviation across all units (as R ``Synth``).
 ``V`` is supplied or chosen by the nested problem: minimise the pre-period outcome MSPE
-``||Z1 - Z0 w*(V)||^2 / T`` over diagonal ``V`` on the simplex.  The outer problem is
-solved by L-BFGS on ``V = softmax(theta)`` with the exact gradient of ``w*(V)`` on its
-active set (implicit differentiation of the inner KKT system), from an equal-weight and a
-regression-based start followed by a Nelder-Mead polish; the inner problem by the exact
-active-set solver, warm-started from the previous active set.
+``||Z1 - Z0 w*(V)||^2 / T`` over diagonal ``V`` on the simplex, by the batched search
+of :mod:`tillit.core.synth._nested` (multi-start BFGS with the exact gradient of
+``w*(V)`` on its active set, pattern-search polish, outcome-only lower bound as an
+optimality certificate); :func:`fit_sc_batch` fits many units that share their shapes
+(the placebo refits) in one such batch.
 
 Variants: ``demeaned`` (each unit's pre-period mean is removed from its outcomes, i.e.
 an intercept; Doudchenko & Imbens 2016, Ferman & Pinto 2021) is applied by the caller to
@@ -21,12 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from tillit.core.errors import EstimationError
-from tillit.core.synth._solvers import simplex_lsq, solve_sym
+from tillit.core.synth._nested import NestedBatch, nested_v_batch
+from tillit.core.synth._solvers import simplex_lsq
 
-__all__ = ["SCFit", "fit_sc", "scale_predictors"]
+__all__ = ["SCFit", "fit_sc", "fit_sc_batch", "nested_v", "scale_predictors"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,150 +63,20 @@ def scale_predictors(X: np.ndarray) -> np.ndarray:
     return X / np.where(sd > 0, sd, 1.0)
 
 
-class _Nested:
-    """The outer objective ``L(theta)`` with its gradient and a warm-started inner solve."""
-
-    def __init__(
-        self,
-        X1: np.ndarray,
-        X0: np.ndarray,
-        Z1: np.ndarray,
-        Z0: np.ndarray,
-        penalty: float,
-    ) -> None:
-        self.X1, self.X0, self.Z1, self.Z0 = X1, X0, Z1, Z0
-        self.D2 = (X0 - X1[:, None]) ** 2  # (k, J) squared predictor distances
-        self.penalty = penalty
-        self.w: np.ndarray | None = None
-        self.evals = 0
-
-    def inner(self, v: np.ndarray) -> np.ndarray:
-        sv = np.sqrt(v)
-        c = self.penalty * (v @ self.D2) if self.penalty > 0 else None
-        # no warm start: with a nearly degenerate V the minimiser is not unique, and the
-        # outer objective must be a function of V alone, not of the search path
-        w = simplex_lsq(sv[:, None] * self.X0, sv * self.X1, c=c)
-        self.w = w
-        self.evals += 1
-        return w
-
-    def loss(self, w: np.ndarray) -> float:
-        r = self.Z1 - self.Z0 @ w
-        return float(r @ r) / len(r)
-
-    def value_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        v = _softmax(theta)
-        w = self.inner(v)
-        F = np.flatnonzero(w > 0)
-        resid = self.Z1 - self.Z0[:, F] @ w[F]
-        val = float(resid @ resid) / len(resid)
-        g_w = -2.0 * (self.Z0[:, F].T @ resid) / len(resid)
-        XF = self.X0[:, F]
-        p = len(F)
-        K = np.zeros((p + 1, p + 1))
-        K[:p, :p] = (XF * v[:, None]).T @ XF
-        K[:p, p] = K[p, :p] = 1.0
-        sol = solve_sym(K, np.concatenate([g_w, [0.0]]))
-        a = sol[:p]
-        r_h = self.X1 - XF @ w[F]
-        rhs = XF * r_h[:, None]
-        if self.penalty > 0:
-            rhs = rhs - 0.5 * self.penalty * self.D2[:, F]
-        grad_v = rhs @ a
-        grad_theta = v * (grad_v - v @ grad_v)
-        return val, grad_theta
-
-
-def _softmax(theta: np.ndarray) -> np.ndarray:
-    e = np.exp(theta - theta.max())
-    return e / e.sum()
-
-
-def _regression_start(
-    X1: np.ndarray, X0: np.ndarray, Z1: np.ndarray, Z0: np.ndarray
-) -> np.ndarray | None:
-    """R ``Synth``'s regression-based start: ``diag(beta beta')`` of Z on X."""
-    X = np.vstack([np.hstack([X0, X1[:, None]]), np.ones(X0.shape[1] + 1)]).T
-    Z = np.hstack([Z0, Z1[:, None]]).T
-    beta, *_ = np.linalg.lstsq(X, Z, rcond=None)
-    d = np.einsum("ij,ij->i", beta[:-1], beta[:-1])
-    if not np.all(np.isfinite(d)) or d.sum() <= 0:
-        return None
-    return np.log(np.maximum(d / d.sum(), 1e-8))
-
-
-def _starts(prob: _Nested, n_random: int) -> list[np.ndarray]:
-    """Equal, regression (R ``Synth``), univariate-fit, leave-one-out and Dirichlet starts."""
-    k = prob.X0.shape[0]
-    starts = [np.zeros(k)]
-    reg = _regression_start(prob.X1, prob.X0, prob.Z1, prob.Z0)
-    if reg is not None:
-        starts.append(reg)
-    uni = np.empty(k)
-    for h in range(k):
-        e = np.full(k, 1e-6)
-        e[h] = 1.0
-        prob.w = None
-        uni[h] = prob.loss(prob.inner(e / e.sum()))
-    inv = 1.0 / np.maximum(uni, 1e-12)
-    starts.append(np.log(inv / inv.sum()))
-    for h in range(k):  # leave-one-predictor-out starts
-        e = np.zeros(k)
-        e[h] = -10.0
-        starts.append(e)
-    rng = np.random.default_rng(20100517)  # fixed: results must not depend on a seed
-    starts.extend(
-        np.log(np.maximum(rng.dirichlet(np.full(k, 0.5), size=n_random), 1e-12))
-    )
-    return starts
-
-
 def nested_v(
     X1: np.ndarray,
     X0: np.ndarray,
     Z1: np.ndarray,
     Z0: np.ndarray,
     penalty: float = 0.0,
-    n_random: int = 4,
-    n_runs: int = 2,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Choose ``V`` by minimising the outcome MSPE of ``w*(V)``; return ``v, w, loss``.
 
-    Every start is evaluated once; L-BFGS with exact gradients descends from the
-    ``n_runs`` best, then Nelder-Mead polishes the best point.
+    One problem of :func:`tillit.core.synth._nested.nested_v_batch`.
     """
-    k = X0.shape[0]
-    prob = _Nested(X1, X0, Z1, Z0, penalty)
-    if k == 1:
-        v = np.ones(1)
-        w = prob.inner(v)
-        return v, w, prob.loss(w)
-    best = (np.inf, np.zeros(k))
-    starts = _starts(prob, n_random)
-    first = [prob.loss(prob.inner(_softmax(th))) for th in starts]
-    for j in np.argsort(first, kind="stable")[:n_runs]:  # descend from the best starts
-        th0 = starts[j]
-        res = minimize(
-            prob.value_grad,
-            th0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-12.0, 12.0)] * k,
-            options={"maxiter": 40, "ftol": 1e-12, "gtol": 1e-9},
-        )
-        if res.fun < best[0]:
-            best = (float(res.fun), res.x)
-    polish = minimize(
-        lambda th: prob.value_grad(th)[0],
-        best[1],
-        method="Nelder-Mead",
-        options={"maxiter": 10 * k, "xatol": 1e-6, "fatol": 1e-10},
-    )
-    theta = polish.x if polish.fun < best[0] else best[1]
-    v = _softmax(theta)
-    prob.w = None
-    w = prob.inner(v)
-    return v, w, prob.loss(w)
+    prob = NestedBatch(X1[None], X0[None], Z1[None], Z0[None], penalty)
+    v, w, f = nested_v_batch(prob)
+    return v[0], w[0], float(f[0])
 
 
 def fit_sc(
@@ -253,3 +123,39 @@ def fit_sc(
     gap = y1 - synthetic
     loss = float(np.mean(gap[:T0] ** 2))
     return SCFit(w, vv, synthetic, gap, T0, loss)
+
+
+def fit_sc_batch(
+    y1: np.ndarray,
+    Y0: np.ndarray,
+    T0: int,
+    X1: np.ndarray,
+    X0: np.ndarray,
+    *,
+    penalty: float = 0.0,
+    scale: bool = True,
+) -> list[SCFit]:
+    """:func:`fit_sc` with nested ``V`` for ``N`` units at once (one batch).
+
+    ``y1`` ``(N, T)``, ``Y0`` ``(N, J, T)``, ``X1`` ``(N, k)``, ``X0`` ``(N, k, J)``;
+    fit ``n`` is the same as ``fit_sc(y1[n], Y0[n], T0, X1=X1[n], X0=X0[n])``.
+    """
+    if Y0.shape[1] < 2:
+        raise EstimationError(
+            "too few donor units: synthetic control needs at least two"
+        )
+    if scale:
+        sd = np.concatenate([X1[:, :, None], X0], axis=2).std(
+            axis=2, ddof=1, keepdims=True
+        )
+        sd = np.where(sd > 0, sd, 1.0)
+        X1, X0 = X1 / sd[:, :, 0], X0 / sd
+    prob = NestedBatch(X1, X0, y1[:, :T0], np.swapaxes(Y0[:, :, :T0], 1, 2), penalty)
+    v, w, _ = nested_v_batch(prob)
+    synthetic = np.einsum("nj,njt->nt", w, Y0)
+    gap = y1 - synthetic
+    loss = np.mean(gap[:, :T0] ** 2, axis=1)
+    return [
+        SCFit(w[i], v[i], synthetic[i], gap[i], T0, float(loss[i]))
+        for i in range(len(y1))
+    ]

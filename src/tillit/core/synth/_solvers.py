@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["kkt_residual", "simplex_lsq", "solve_sym"]
+__all__ = [
+    "dense_weights",
+    "kkt_residual",
+    "simplex_lsq",
+    "solve_sym",
+    "weighted_simplex_lsq",
+]
 
 
 def simplex_lsq(
@@ -158,3 +164,198 @@ def kkt_residual(
     comp = float(np.max(w * slack)) / scale
     feas = abs(float(w.sum()) - 1.0) + float(max(0.0, -w.min()))
     return comp + feas
+
+
+def weighted_simplex_lsq(
+    X0: np.ndarray,
+    X1: np.ndarray,
+    v: np.ndarray,
+    c: np.ndarray | None = None,
+    *,
+    tol: float = 1e-11,
+    init: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Many V-weighted simplex problems at once, by the method of :func:`simplex_lsq`.
+
+    Solves, for every problem ``n`` and every predictor weighting ``s``,
+    ``min_w sum_h v[n, s, h] (X1[n, h] - (X0[n] w)_h)^2 + c[n, s]'w`` over the simplex:
+    the same cold start, entering rule and ratio test as :func:`simplex_lsq` on
+    ``A = sqrt(v) X0``, ``b = sqrt(v) X1``, vectorised over ``(n, s)``.  The free sets
+    are kept as padded index arrays of width ``k + 2`` (a minimum-norm-point free set
+    has at most ``k + 1`` affinely independent columns), so one step costs a handful of
+    numpy calls for the whole batch.
+
+    Parameters
+    ----------
+    X0
+        Donor predictors ``(N, k, J)``.
+    X1
+        Target predictors ``(N, k)``.
+    v
+        Predictor weights ``(N, S, k)``, non-negative.
+    c
+        Optional linear term ``(N, S, J)``.
+    tol
+        Optimality tolerance on the reduced gradient, relative to ``||A||^2 / J``.
+    init
+        Optional warm start ``(idx, lam, n)`` as returned (feasible for any ``v``).  A
+        warm-started solution is kept only where it is certified unique: at most ``k``
+        positive weights, affinely independent, and every other donor's reduced
+        gradient above ``1e-8 ||A||^2 / J`` (strict complementarity; any other
+        minimiser would have the same gradient, hence the same support, on which the
+        weights are determined).  Elsewhere the problem is solved again from the cold
+        start, so the result is a function of ``v`` alone, never of the search path.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``idx`` ``(N, S, P)`` donor indices of the support, ``lam`` ``(N, S, P)`` their
+        weights (zero in the padding) and ``n`` ``(N, S)`` the support sizes; see
+        :func:`dense_weights`.
+    """
+    N, k, J = X0.shape
+    S = v.shape[1]
+    P = min(k + 2, J)
+    B = N * S
+    XT = np.ascontiguousarray(np.swapaxes(X0, 1, 2))  # (N, J, k)
+    pid = np.repeat(np.arange(N), S)
+    vf = v.reshape(B, k)
+    half_c = None if c is None else 0.5 * c.reshape(B, J)
+    sq = np.einsum("nkj,nkj->nk", X0, X0)
+    scale = np.maximum(np.einsum("bk,bk->b", vf, sq[pid]) / J, 1e-300)
+    if init is None:
+        crit = np.matmul(v, (X0 - X1[:, :, None]) ** 2).reshape(B, J)
+        if half_c is not None:
+            crit = crit + 2.0 * half_c
+        idx = np.repeat(crit.argmin(axis=-1)[:, None], P, axis=-1)
+        lam = np.zeros((B, P))
+        lam[:, 0] = 1.0
+        n = np.ones(B, dtype=np.intp)
+    else:
+        idx, lam, n = (np.array(a).reshape(B, -1) for a in init)
+        n = n[:, 0]
+        sub = (XT, X1, pid, vf, half_c, scale)
+        idx, lam, n = _drop_loop(sub, idx, lam, n)
+    margin = np.full(B, -np.inf)
+    act = np.arange(B)
+    for _ in range(4 * J + 10):
+        ia, pa = idx[act], pid[act]
+        x = np.einsum("bpk,bp->bk", XT[pa[:, None], ia], lam[act])
+        r = vf[act] * (x - X1[pa])
+        if len(act) == B:
+            g = np.matmul(r.reshape(N, S, k), X0).reshape(B, J)
+        else:
+            g = np.matmul(r[:, None, :], X0[pa])[:, 0]
+        if half_c is not None:
+            g += half_c[act]
+        gbar = np.einsum("bp,bp->b", lam[act], np.take_along_axis(g, ia, axis=-1))
+        g -= gbar[:, None]
+        np.put_along_axis(g, ia, np.inf, axis=-1)
+        j = g.argmin(axis=-1)
+        m = g[np.arange(len(act)), j] / scale[act]
+        go = (m < -tol) & (n[act] < P)
+        margin[act[~go]] = np.where(m[~go] < -tol, -np.inf, m[~go])
+        act, j = act[go], j[go]
+        if len(act) == 0:
+            break
+        idx[act, n[act]] = j
+        n[act] += 1
+        sub = (
+            XT,
+            X1,
+            pid[act],
+            vf[act],
+            None if half_c is None else half_c[act],
+            scale[act],
+        )
+        idx[act], lam[act], n[act] = _drop_loop(sub, idx[act], lam[act], n[act])
+    if init is not None:
+        redo = np.flatnonzero((margin < 1e-8) | (n > k))
+        if len(redo):
+            p = pid[redo]
+            cold = weighted_simplex_lsq(
+                X0[p],
+                X1[p],
+                vf[redo][:, None, :],
+                None if c is None else c.reshape(B, J)[redo][:, None, :],
+                tol=tol,
+            )
+            idx[redo], lam[redo], n[redo] = (a[:, 0] for a in cold)
+    return idx.reshape(N, S, P), lam.reshape(N, S, P), n.reshape(N, S)
+
+
+def dense_weights(idx: np.ndarray, lam: np.ndarray, J: int) -> np.ndarray:
+    """Dense ``(..., J)`` weights from the support form of :func:`weighted_simplex_lsq`."""
+    W = np.zeros((*idx.shape[:-1], J + 1))
+    np.put_along_axis(W, np.where(lam > 0, idx, J), lam, axis=-1)
+    return W[..., :J]
+
+
+_Sub = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray
+]
+
+
+def _drop_loop(
+    sub: _Sub, idx: np.ndarray, lam: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched :func:`_inner_loop` on the rows of ``sub``; returns ``idx, lam, n``."""
+    P = idx.shape[-1]
+    pos = np.arange(P)
+    work = np.arange(len(n))
+    for _ in range(P + 1):
+        valid = pos < n[work, None]
+        z = _affine_batch(sub, work, idx[work], valid)
+        ok = np.all((z > 0) | ~valid, axis=-1)
+        lam[work[ok]] = z[ok]
+        bad = ~ok
+        if not bad.any():
+            break
+        work, z, valid = work[bad], z[bad], valid[bad]
+        lw = lam[work]
+        neg = valid & (z <= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(neg, lw / (lw - z), np.inf)
+        alpha = np.clip(ratios.min(axis=-1), 0.0, 1.0)[:, None]
+        new = lw + alpha * (z - lw)
+        keep = valid & ~((new <= 1e-15) | (neg & (ratios <= alpha)))
+        none = ~keep.any(axis=-1)
+        if none.any():  # numerical corner case: keep the largest weight
+            top = np.where(valid, z, -np.inf).argmax(axis=-1)
+            hit = none[:, None] & (pos == top[:, None])
+            keep |= hit
+            new = np.where(none[:, None], hit.astype(float), new)
+        order = np.argsort(~keep, axis=-1, kind="stable")
+        nk = keep.sum(axis=-1)
+        iw = np.take_along_axis(idx[work], order, axis=-1)
+        lw = np.take_along_axis(np.where(keep, new, 0.0), order, axis=-1)
+        idx[work] = np.where(pos < nk[:, None], iw, iw[:, :1])
+        lam[work] = lw / lw.sum(axis=-1, keepdims=True)
+        n[work] = nk
+    return idx, lam, n
+
+
+def _affine_batch(
+    sub: _Sub, work: np.ndarray, idx: np.ndarray, valid: np.ndarray
+) -> np.ndarray:
+    """Batched :func:`_affine_lsq` by the (scaled) KKT system; zero in the padding."""
+    XT, X1, pid, v, half_c, scale = sub
+    m, P = idx.shape
+    p = pid[work]
+    XF = XT[p[:, None], idx]  # (m, P, k)
+    vX = XF * v[work, None, :]
+    s = scale[work, None]
+    M = np.matmul(vX, np.swapaxes(XF, 1, 2)) / s[:, :, None]
+    rhs = np.matmul(vX, X1[p][:, :, None])[..., 0]
+    if half_c is not None:
+        rhs = rhs - np.take_along_axis(half_c[work], idx, axis=-1)
+    rhs = np.where(valid, rhs / s, 0.0)
+    both = valid[:, :, None] & valid[:, None, :]
+    eye = np.eye(P, dtype=bool)
+    K = np.zeros((m, P + 1, P + 1))
+    K[:, :P, :P] = np.where(both, M + 1e-13 * eye, eye)
+    K[:, :P, P] = valid
+    K[:, P, :P] = valid
+    b = np.concatenate([rhs, np.ones((m, 1))], axis=-1)
+    sol = np.linalg.solve(K, b[..., None])[..., 0]
+    return np.where(valid, sol[:, :P], 0.0)

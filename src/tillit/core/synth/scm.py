@@ -42,7 +42,7 @@ from tillit.core.synth._predictors import (
     parse_predictor,
     predictor_matrix,
 )
-from tillit.core.synth._scm import SCFit, fit_sc
+from tillit.core.synth._scm import SCFit, fit_sc, fit_sc_batch
 from tillit.core.synth.synth_result import PlaceboFit, SynthResult, UnitFit
 
 __all__ = ["synth"]
@@ -114,6 +114,24 @@ class _Problem:
             X1, X0 = X[0][:, target], X[0][:, donors]
         pen = self.penalty if self.variant == "penalized" else 0.0
         return fit_sc(Y[target], Y[donors], start, X1=X1, X0=X0, v=self.v, penalty=pen)
+
+    def fit_placebos(self, pool: np.ndarray, start: int, end: int) -> list[SCFit]:
+        """Refit every donor in ``pool`` on the others; nested ``V`` in one batch."""
+        X = self.predictors(start, False)
+        if X is None or self.v is not None or len(pool) < 3:
+            return [self.fit(d, pool[pool != d], start, end) for d in pool]
+        Y = self.outcomes(start, end)
+        others = np.array([pool[pool != d] for d in pool])  # (J, J - 1)
+        pen = self.penalty if self.variant == "penalized" else 0.0
+        Xp = X[0]
+        return fit_sc_batch(
+            Y[pool],
+            Y[others],
+            start,
+            Xp[:, pool].T,
+            np.swapaxes(Xp[:, others], 0, 1),
+            penalty=pen,
+        )
 
 
 def _spec_before(spec: PredictorSpec, times: np.ndarray, pre_end: float) -> bool:
@@ -284,9 +302,7 @@ def _space_placebos(
 ) -> tuple[PlaceboFit, ...]:
     out = []
     for col in cols:
-        for d in pool:
-            others = pool[pool != d]
-            f = prob.fit(d, others, col, T)
+        for d, f in zip(pool, prob.fit_placebos(pool, col, T), strict=True):
             out.append(
                 PlaceboFit(
                     str(prob.panel.units[d]),
