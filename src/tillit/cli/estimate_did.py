@@ -2,6 +2,8 @@
 
 Thin: read the CSV, call :mod:`tillit.core.did`, print a table or the documented JSON
 (``docs/did.md``). Errors from the core become ``Error: ...`` and exit code 2 via the group.
+``did --honest smoothness|relative-magnitudes`` adds the Rambachan-Roth sensitivity
+analysis (:func:`tillit.core.did.honest_did`) under each outcome as ``honest``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from tillit.cli.options import (
     time_option,
     unit_option,
 )
-from tillit.core.did import att_gt
+from tillit.core.did import att_gt, honest_did
 from tillit.core.did.bacon import bacon
 from tillit.core.did.twfe import event_study
+from tillit.core.errors import EstimationError
 
 __all__ = ["register"]
 
@@ -56,6 +59,28 @@ min_e_option = click.option(
 )
 max_e_option = click.option(
     "--max-e", type=int, default=None, help="Latest event time in the event study."
+)
+honest_option = click.option(
+    "--honest",
+    type=click.Choice(["smoothness", "relative-magnitudes"]),
+    default=None,
+    help="Rambachan-Roth sensitivity to violations of parallel trends (needs "
+    "--base-period universal): optimal FLCI under smoothness Delta^SD(M), or the "
+    "conditional-LF hybrid under relative magnitudes Delta^RM(Mbar).",
+)
+honest_m_option = click.option(
+    "--honest-m",
+    type=float,
+    multiple=True,
+    help="A value of M (smoothness) or Mbar (relative magnitudes); repeatable "
+    "(default: HonestDiD's grid).",
+)
+honest_target_option = click.option(
+    "--honest-target",
+    default="first",
+    show_default=True,
+    help="first (first post-period effect), average (of the post-period effects) or "
+    "an event time.",
 )
 
 
@@ -113,8 +138,35 @@ def _fit(kw: dict[str, Any]) -> Any:
 
 def _did(**kw: Any) -> None:
     """Staggered DiD (Callaway & Sant'Anna 2021): ATT(g,t) and aggregations."""
+    honest = kw.pop("honest")
+    m_grid, target = kw.pop("honest_m"), kw.pop("honest_target")
+    if honest and kw["base_period"] != "universal":
+        raise EstimationError(
+            "--honest needs event-study coefficients against one reference period: "
+            "add --base-period universal"
+        )
     _, res = _fit(kw)
-    emit(res.to_dict(), res.summary(), kw["fmt"])
+    out, text = res.to_dict(), [res.summary()]
+    if honest:
+        tgt: str | int = target
+        if target not in ("first", "average"):
+            try:
+                tgt = int(target)
+            except ValueError:
+                raise EstimationError(
+                    "--honest-target must be first, average or an event time"
+                ) from None
+        for name in res.outcomes:
+            h = honest_did(
+                res,
+                name,
+                method=honest.replace("-", "_"),
+                m_grid=list(m_grid) or None,
+                target=tgt,
+            )
+            out["outcomes"][name]["honest"] = h.to_dict()
+            text.append(h.summary())
+    emit(out, "\n\n".join(text), kw["fmt"])
 
 
 def _event_study(**kw: Any) -> None:
@@ -162,5 +214,6 @@ def register(main: click.Group) -> None:
     """Add ``did`` and ``event-study`` to ``tillit estimate``."""
     from tillit.cli.main import estimate
 
-    estimate.command("did")(_common(_did))
+    did = honest_option(honest_m_option(honest_target_option(_did)))
+    estimate.command("did")(_common(did))
     estimate.command("event-study")(_common(_event_study))
