@@ -41,7 +41,7 @@ from scipy import sparse
 
 __all__ = ["Gram", "fw_solve", "fw_weights", "gram", "run_fw", "sparsify"]
 
-RECOMPUTE = 128
+RECOMPUTE = 1024
 """Iterations between exact recomputations of the gradient and the scalars."""
 
 _TINY = 1e-100
@@ -98,26 +98,31 @@ class Gram:
         return int(self.R.shape[1])
 
 
-def _blocks(
-    Ys: Sequence[np.ndarray], zeta: np.ndarray, intercept: np.ndarray
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """``(problem indices, H, q)`` for each group of problems of one shape."""
+def _groups(
+    Ys: Sequence[np.ndarray], intercept: np.ndarray
+) -> list[tuple[np.ndarray, bool]]:
+    """Indices of the problems of each shape (and intercept), in first-seen order."""
     groups: dict[tuple[int, int, bool], list[int]] = {}
     for k, Y in enumerate(Ys):
         groups.setdefault((*Y.shape, bool(intercept[k])), []).append(k)
-    out = []
-    for (n, m1, icpt), ks in groups.items():
-        idx = np.asarray(ks)
-        Y = np.stack([Ys[k] for k in ks]).astype(float, copy=False)
-        if icpt:
-            Y = Y - Y.mean(axis=1, keepdims=True)
-        A = Y[:, :, : m1 - 1]
-        H = np.matmul(np.swapaxes(A, 1, 2), A)
-        d = np.arange(m1 - 1)
-        H[:, d, d] += n * zeta[idx, None] ** 2
-        q = np.matmul(Y[:, :, m1 - 1][:, None, :], A)[:, 0, :]
-        out.append((idx, H, q))
-    return out
+    return [(np.asarray(ks), key[2]) for key, ks in groups.items()]
+
+
+def _fill(
+    out: np.ndarray, Y: np.ndarray, eta: np.ndarray, icpt: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write ``H - q`` of same-shape problems ``Y`` into ``out``; return ``z`` and ``q``."""
+    if icpt:
+        Y = Y - Y.mean(axis=1, keepdims=True)
+    m = Y.shape[2] - 1
+    A = Y[:, :, :m]
+    np.matmul(np.swapaxes(A, 1, 2), A, out=out)
+    d = np.arange(m)
+    out[:, d, d] += eta[:, None]
+    q = np.matmul(Y[:, None, :, m], A)[:, 0, :]
+    z = np.einsum("kii->ki", out) - 2 * q
+    out -= q[:, None, :]
+    return z, q
 
 
 def gram(
@@ -129,6 +134,7 @@ def gram(
     """Build the padded Gram rows of problems ``Y_k`` (``n_k x (m_k + 1)``, last column b).
 
     ``zeta``, ``intercept`` and ``min_decrease`` are scalars or one per problem.
+    Problems of one shape share a contiguous range of rows.
     """
     B = len(Ys)
     zeta = np.broadcast_to(np.asarray(zeta, dtype=float), (B,))
@@ -137,23 +143,25 @@ def gram(
     n = np.array([Y.shape[0] for Y in Ys])
     m = np.array([Y.shape[1] - 1 for Y in Ys])
     M = int(m.max())
-    off = np.concatenate([[0], np.cumsum(m)[:-1]])
     R = np.empty((int(m.sum()), M))
-    z = np.empty(len(R))
-    q = np.empty(len(R))
-    top = 0.0
-    for idx, H, qb in _blocks(Ys, zeta, icpt):
-        mk = H.shape[1]
-        rows = (off[idx, None] + np.arange(mk)).ravel()
-        block = H - qb[:, None, :]
-        R[rows, :mk] = block.reshape(-1, mk)
-        z[rows] = (np.einsum("kii->ki", H) - 2 * qb).ravel()
-        q[rows] = qb.ravel()
-        top = max(top, float(np.abs(block).max()))
+    z, q = np.empty(len(R)), np.empty(len(R))
+    off = np.empty(B, dtype=np.intp)
+    top, at, pads = 0.0, 0, []
+    for idx, ic in _groups(Ys, icpt):
+        mk, nb = int(m[idx[0]]), len(idx)
+        off[idx] = at + mk * np.arange(nb)
+        view = R[at : at + nb * mk].reshape(nb, mk, M)
+        Y = np.stack([Ys[k] for k in idx.tolist()]).astype(float, copy=False)
+        zb, qb = _fill(view[:, :, :mk], Y, n[idx] * zeta[idx] ** 2, ic)
+        z[at : at + nb * mk], q[at : at + nb * mk] = zb.ravel(), qb.ravel()
+        top = max(top, float(view[:, :, :mk].max()), -float(view[:, :, :mk].min()))
+        if mk < M:
+            pads.append(view[:, :, mk:])
+        at += nb * mk
     if not np.isfinite(top):
         raise FloatingPointError("non-finite Frank-Wolfe problem data")
-    pad = np.arange(M)[None, :] >= np.repeat(m, m)[:, None]
-    R[pad] = 1e3 * top + 1.0
+    for v in pads:
+        v[...] = 1e3 * top + 1.0
     return Gram(R, z, q, off, m, n * mdec**2)
 
 
@@ -287,7 +295,8 @@ def _step(st: _State, t: int) -> bool:
     s = num / den
     cn = 1.0 - s
     cn *= st.c
-    if not np.minimum.reduce(s * cn) > _TINY:
+    rare = not np.minimum.reduce(s * cn) > _TINY
+    if rare:  # a step outside (0, 1), a full step, or a vanishing scale
         s = np.fmin(np.fmax(s, 0.0), 1.0)
         cn = (1.0 - s) * st.c
     dec = num + num
@@ -299,8 +308,8 @@ def _step(st: _State, t: int) -> bool:
     e *= s
     st.p += e
     coef = s / cn
-    bad = np.flatnonzero(cn < _TINY)
-    if len(bad):
+    if rare:
+        bad = np.flatnonzero(cn < _TINY)
         st.reset(bad, i[bad], s[bad], cn[bad])
         cn[bad] = 1.0
         coef[bad] = 0.0
