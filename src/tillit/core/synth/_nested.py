@@ -36,11 +36,9 @@ from tillit.core.synth._solvers import dense_weights, weighted_simplex_lsq
 
 __all__ = ["NestedBatch", "nested_v_batch"]
 
-BOUND = 12.0
-CAP = 24.0
-PSTEP = 4.0
-CORNERS = True
-FTOL = 1e-10
+BOUND = 12.0  # theta box: predictor weights span at most exp(24)
+FTOL = 1e-10  # a BFGS run stops when its loss falls by less than this (relative)
+PSTEP, PMIN = 4.0, 1e-2  # pattern search: first and last step in theta
 Support = tuple[np.ndarray, np.ndarray, np.ndarray]  # idx, lam, n of the inner solver
 _SEED = 20100517  # fixed: results must not depend on a user seed
 
@@ -48,19 +46,27 @@ _SEED = 20100517  # fixed: results must not depend on a user seed
 @dataclass(frozen=True, eq=False)
 class NestedBatch:
     """Nested problems ``n``: predictors ``X1 (N, k)``, ``X0 (N, k, J)``, outcomes
-    ``Z1 (N, T0)``, ``Z0 (N, T0, J)`` and the Abadie-L'Hour ``penalty``."""
+    ``Z1 (N, T0)``, ``Z0 (N, T0, J)``, the Abadie-L'Hour ``penalty`` and, for padded
+    batches, ``real`` ``(N, J)`` (padding columns repeat donor 0; see
+    :func:`tillit.core.synth._scm.fit_sc_batch`)."""
 
     X1: np.ndarray
     X0: np.ndarray
     Z1: np.ndarray
     Z0: np.ndarray
     penalty: float = 0.0
+    real: np.ndarray | None = None
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def take(self, sel: np.ndarray) -> NestedBatch:
         """The sub-batch of problems ``sel``."""
         return NestedBatch(
-            self.X1[sel], self.X0[sel], self.Z1[sel], self.Z0[sel], self.penalty
+            self.X1[sel],
+            self.X0[sel],
+            self.Z1[sel],
+            self.Z0[sel],
+            self.penalty,
+            None if self.real is None else self.real[sel],
         )
 
     def _get(self, key: str) -> np.ndarray:
@@ -179,6 +185,9 @@ def _regression_start(prob: NestedBatch) -> np.ndarray:
         axis=1,
     )  # (N, k + 1, J + 1): rows are regressors
     Z = np.concatenate([prob.Z0, prob.Z1[:, :, None]], axis=2)  # (N, T0, J + 1)
+    if prob.real is not None:  # a padding unit is a zero row: no effect on the fit
+        X[:, :, :J] *= prob.real[:, None, :]
+        Z[:, :, :J] *= prob.real[:, None, :]
     beta = np.matmul(np.linalg.pinv(np.swapaxes(X, 1, 2)), np.swapaxes(Z, 1, 2))
     d = np.einsum("nkt,nkt->nk", beta[:, :k], beta[:, :k])
     good = np.all(np.isfinite(d), axis=1) & (d.sum(axis=1) > 0)
@@ -210,8 +219,6 @@ def _bfgs(
         d = np.where(first[..., None], d / gn, d)
         out = ((theta <= -BOUND) & (d < 0)) | ((theta >= BOUND) & (d > 0))
         d[out] = 0.0
-        cap = np.maximum(np.abs(d).max(axis=-1, keepdims=True) / CAP, 1.0)
-        d = d / cap
         new_t, new_f, new_g, ok = _line_search(prob, theta, f, g, d, active, sup)
         s = new_t - theta
         y = new_g - g
@@ -295,7 +302,7 @@ def _pattern(
         if len(rows) == 0:
             break
         cand = theta[rows, None, :] + step[rows, None, None] * dirs[None]
-        if CORNERS:
+        if step[rows].max() >= PSTEP:
             cand = np.concatenate([cand, _corners(theta[rows])], axis=1)
         cand = np.clip(cand, -BOUND, BOUND)
         fc, _ = prob.take(rows).value(cand)
@@ -307,13 +314,13 @@ def _pattern(
         f[mv] = fb[better]
         still = rows[~better]
         step[still] /= 4.0
-        live[still] = step[still] >= 1e-3
+        live[still] = step[still] >= PMIN
     return theta, f
 
 
 def _corners(theta: np.ndarray) -> np.ndarray:
     """Each coordinate of ``theta`` ``(m, k)`` moved to either bound: ``(m, 2k, k)``."""
-    m, k = theta.shape
+    k = theta.shape[1]
     out = np.repeat(theta[:, None, :], 2 * k, axis=1)
     h = np.arange(k)
     out[:, h, h] = -BOUND
@@ -326,7 +333,7 @@ def nested_v_batch(
     *,
     n_random: int = 4,
     n_runs: int = 2,
-    max_iter: int = 50,
+    max_iter: int = 40,
     rounds: int = 30,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nested ``V`` for every problem: returns ``v (N, k)``, ``w (N, J)``, ``loss (N,)``.

@@ -132,30 +132,45 @@ def fit_sc_batch(
     X1: np.ndarray,
     X0: np.ndarray,
     *,
+    real: np.ndarray | None = None,
     penalty: float = 0.0,
     scale: bool = True,
 ) -> list[SCFit]:
     """:func:`fit_sc` with nested ``V`` for ``N`` units at once (one batch).
 
     ``y1`` ``(N, T)``, ``Y0`` ``(N, J, T)``, ``X1`` ``(N, k)``, ``X0`` ``(N, k, J)``;
-    fit ``n`` is the same as ``fit_sc(y1[n], Y0[n], T0, X1=X1[n], X0=X0[n])``.
+    fit ``n`` is the same as ``fit_sc(y1[n], Y0[n], T0, X1=X1[n], X0=X0[n])``.  Units
+    with fewer donors are padded: ``real`` ``(N, J)`` marks the real donors (a prefix),
+    and each padding column must repeat donor 0; the padding never changes the fit
+    (a repeated donor never enters the inner active set, and is left out of the
+    scaling and of the regression start) and is dropped from the returned weights.
     """
-    if Y0.shape[1] < 2:
+    N, J = Y0.shape[:2]
+    real = np.ones((N, J), dtype=bool) if real is None else real
+    if real.sum(axis=1).min() < 2:
         raise EstimationError(
             "too few donor units: synthetic control needs at least two"
         )
     if scale:
-        sd = np.concatenate([X1[:, :, None], X0], axis=2).std(
-            axis=2, ddof=1, keepdims=True
+        allx = np.concatenate([X1[:, :, None], X0], axis=2)
+        mask = np.concatenate([np.ones((N, 1), dtype=bool), real], axis=1)[:, None]
+        cnt = mask.sum(axis=2, keepdims=True)
+        mean = np.sum(allx * mask, axis=2, keepdims=True) / cnt
+        sd = np.sqrt(
+            np.sum(((allx - mean) * mask) ** 2, axis=2, keepdims=True) / (cnt - 1)
         )
         sd = np.where(sd > 0, sd, 1.0)
         X1, X0 = X1 / sd[:, :, 0], X0 / sd
-    prob = NestedBatch(X1, X0, y1[:, :T0], np.swapaxes(Y0[:, :, :T0], 1, 2), penalty)
+    Z0 = np.swapaxes(Y0[:, :, :T0], 1, 2)
+    prob = NestedBatch(X1, X0, y1[:, :T0], Z0, penalty, real=real)
     v, w, _ = nested_v_batch(prob)
+    w[:, 0] += np.sum(np.where(real, 0.0, w), axis=1)
+    w = np.where(real, w, 0.0)
     synthetic = np.einsum("nj,njt->nt", w, Y0)
     gap = y1 - synthetic
     loss = np.mean(gap[:, :T0] ** 2, axis=1)
+    size = real.sum(axis=1)
     return [
-        SCFit(w[i], v[i], synthetic[i], gap[i], T0, float(loss[i]))
-        for i in range(len(y1))
+        SCFit(w[i, : size[i]], v[i], synthetic[i], gap[i], T0, float(loss[i]))
+        for i in range(N)
     ]

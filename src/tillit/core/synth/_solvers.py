@@ -241,18 +241,17 @@ def weighted_simplex_lsq(
     for _ in range(4 * J + 10):
         ia, pa = idx[act], pid[act]
         x = np.einsum("bpk,bp->bk", XT[pa[:, None], ia], lam[act])
-        r = vf[act] * (x - X1[pa])
-        if len(act) == B:
-            g = np.matmul(r.reshape(N, S, k), X0).reshape(B, J)
-        else:
-            g = np.matmul(r[:, None, :], X0[pa])[:, 0]
+        u = np.zeros((B, k))
+        u[act] = vf[act] * (x - X1[pa])
+        g = np.matmul(u.reshape(N, S, k), X0).reshape(B, J)  # gradients, by problem
+        if len(act) < B:
+            g = g[act]
         if half_c is not None:
             g += half_c[act]
         gbar = np.einsum("bp,bp->b", lam[act], np.take_along_axis(g, ia, axis=-1))
-        g -= gbar[:, None]
         np.put_along_axis(g, ia, np.inf, axis=-1)
         j = g.argmin(axis=-1)
-        m = g[np.arange(len(act)), j] / scale[act]
+        m = (g[np.arange(len(act)), j] - gbar) / scale[act]
         go = (m < -tol) & (n[act] < P)
         margin[act[~go]] = np.where(m[~go] < -tol, -np.inf, m[~go])
         act, j = act[go], j[go]

@@ -115,21 +115,29 @@ class _Problem:
         pen = self.penalty if self.variant == "penalized" else 0.0
         return fit_sc(Y[target], Y[donors], start, X1=X1, X0=X0, v=self.v, penalty=pen)
 
-    def fit_placebos(self, pool: np.ndarray, start: int, end: int) -> list[SCFit]:
-        """Refit every donor in ``pool`` on the others; nested ``V`` in one batch."""
+    def fit_many(
+        self, jobs: list[tuple[int, np.ndarray]], start: int, end: int
+    ) -> list[SCFit]:
+        """Fit ``(target, donors)`` jobs; with nested ``V``, all in one batch."""
         X = self.predictors(start, False)
-        if X is None or self.v is not None or len(pool) < 3:
-            return [self.fit(d, pool[pool != d], start, end) for d in pool]
+        if X is None or self.v is not None or len(jobs) < 2:
+            return [self.fit(t, d, start, end) for t, d in jobs]
         Y = self.outcomes(start, end)
-        others = np.array([pool[pool != d] for d in pool])  # (J, J - 1)
+        size = np.array([len(d) for _, d in jobs])
+        J = int(size.max())
+        pad = np.array(
+            [np.concatenate([d, np.repeat(d[:1], J - len(d))]) for _, d in jobs]
+        )
+        real = np.arange(J)[None, :] < size[:, None]
+        tg = np.array([t for t, _ in jobs])
         pen = self.penalty if self.variant == "penalized" else 0.0
-        Xp = X[0]
         return fit_sc_batch(
-            Y[pool],
-            Y[others],
+            Y[tg],
+            Y[pad],
             start,
-            Xp[:, pool].T,
-            np.swapaxes(Xp[:, others], 0, 1),
+            X[0][:, tg].T,
+            np.swapaxes(X[0][:, pad], 0, 1),
+            real=real,
             penalty=pen,
         )
 
@@ -227,15 +235,13 @@ def synth(
         )
     prob = _Problem(data, panel, specs, unit, time, outcome, variant, penalty, vv)
     T = panel.Y.shape[1]
-    fits = {row: prob.fit(row, pool, col, T) for row, col in starts.items()}
+    fits, placebos = _fit_all(prob, starts, pool, T, placebo == "space")
     unit_fits = tuple(
         _unit_fit(panel, prob, row, starts[row], pool, f) for row, f in fits.items()
     )
-    placebos: tuple[PlaceboFit, ...] = ()
     p_value = np.nan
     time_placebo = None
     if placebo == "space":
-        placebos = _space_placebos(prob, pool, sorted(set(starts.values())), T)
         p_value = _p_value(fits, starts, placebos, panel.times, seed, max_sets)
     elif placebo == "time":
         time_placebo = _time_placebo(prob, starts, pool, placebo_start)
@@ -297,12 +303,23 @@ def _unit_fit(
     )
 
 
-def _space_placebos(
-    prob: _Problem, pool: np.ndarray, cols: list[int], T: int
-) -> tuple[PlaceboFit, ...]:
+def _fit_all(
+    prob: _Problem, starts: dict[int, int], pool: np.ndarray, T: int, space: bool
+) -> tuple[dict[int, SCFit], tuple[PlaceboFit, ...]]:
+    """Fit the treated units and (``space``) refit every donor as if treated.
+
+    All fits at one start (the treated units and the placebo refits) form one batch.
+    """
+    fits: dict[int, SCFit] = {}
     out = []
-    for col in cols:
-        for d, f in zip(pool, prob.fit_placebos(pool, col, T), strict=True):
+    for col in sorted(set(starts.values())):
+        rows = [r for r, c in starts.items() if c == col]
+        jobs = [(r, pool) for r in rows]
+        if space:
+            jobs += [(int(d), pool[pool != d]) for d in pool]
+        res = prob.fit_many(jobs, col, T)
+        fits.update(zip(rows, res[: len(rows)], strict=True))
+        for d, f in zip(pool if space else [], res[len(rows) :], strict=True):
             out.append(
                 PlaceboFit(
                     str(prob.panel.units[d]),
@@ -312,7 +329,7 @@ def _space_placebos(
                     f.post_rmspe,
                 )
             )
-    return tuple(out)
+    return {row: fits[row] for row in starts}, tuple(out)
 
 
 def _p_value(
