@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from tillit.core.results import Estimate, jsonable
 from tillit.core.synth._panel import WidePanel, py
@@ -33,8 +33,8 @@ def normal_estimate(
         se = math.sqrt((n - 1) / n * (n - 1) * float(np.var(draws, ddof=1)))
     else:
         se = float(np.std(draws, ddof=0))
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = float(2 * stats.norm.sf(abs(tau) / se)) if se > 0 else math.nan
+    z = float(special.ndtri(0.5 + level / 2))
+    p = float(2 * special.ndtr(-abs(tau) / se)) if se > 0 else math.nan
     return Estimate(tau, se, tau - z * se, tau + z * se, p, level)
 
 
