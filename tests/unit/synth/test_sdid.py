@@ -150,3 +150,146 @@ def test_bad_input_raises_clear_errors() -> None:
         sdid(
             df, treated_units=["u13"], treatment_start=2007, variance="jackknife", **kw
         )
+
+
+def _staggered_panel() -> tuple[np.ndarray, pd.DataFrame]:
+    """u13, u14 start in 2008 (+2), u15 in 2006 (+1); u00-u12 never treated."""
+    rng = np.random.default_rng(5)
+    n, t = 16, 12
+    L = rng.normal(size=(n, 2)) @ rng.normal(size=(2, t))
+    Y = L + rng.normal(scale=0.3, size=(n, t)) + np.arange(t) * 0.2
+    Y[13:15, 8:] += 2.0
+    Y[15, 6:] += 1.0
+    return Y, _long(Y)
+
+
+STAGGERED = {
+    "outcome": "y",
+    "unit": "unit",
+    "time": "period",
+    "treated_units": ["u13", "u14", "u15"],
+    "treatment_start": {"u13": 2008, "u14": 2008, "u15": 2006},
+}
+
+# Overall se of the staggered panel before per-cohort inference was added (the
+# replicate-by-replicate code of commit b7e093b, 20 replicates, seed 3).
+OVERALL_SE = {
+    "placebo": 0.22362458184025863,
+    "bootstrap": 0.4864577276023735,
+    "jackknife": 0.7393488559893544,
+}
+
+
+@pytest.mark.parametrize("variance", ["placebo", "bootstrap", "jackknife"])
+def test_staggered_overall_se_unchanged_and_cohorts_get_inference(
+    variance: str,
+) -> None:
+    _, df = _staggered_panel()
+    res = sdid(df, variance=variance, replications=20, seed=3, **STAGGERED)
+    assert res.estimate.se == pytest.approx(OVERALL_SE[variance], rel=1e-9)
+    reps = res.cohort_replicates
+    assert reps.shape == (len(res.replicate_estimates), 2)
+    for k, c in enumerate(res.cohorts):
+        draws = reps[:, k]
+        if variance == "bootstrap":
+            draws = draws[~np.isnan(draws)]
+        if variance == "jackknife" and len(c.treated) == 1:
+            assert np.isnan(draws).sum() == 1 and np.isnan(c.inference.se)
+            continue
+        want = (
+            np.std(draws)
+            if variance != "jackknife"
+            else np.sqrt(
+                (len(draws) - 1) / len(draws) * np.sum((draws - draws.mean()) ** 2)
+            )
+        )
+        assert c.inference.se == pytest.approx(want, rel=1e-12)
+        assert c.inference.estimate == c.estimate
+        lo, hi = c.inference.ci_low, c.inference.ci_high
+        assert lo < c.estimate < hi
+        assert (hi - lo) == pytest.approx(2 * 1.959963984540054 * want, rel=1e-9)
+    if variance == "placebo":
+        w = np.array(res.cohort_weights)
+        np.testing.assert_allclose(reps @ w, res.replicate_estimates, atol=1e-12)
+
+
+def test_staggered_cohort_se_equals_independent_placebo_refits() -> None:
+    """Cohort se from the shared placebo replicates, rebuilt one block at a time.
+
+    Each replicate assigns never-treated units at random to pseudo-cohorts of the
+    cohorts' sizes (disjoint), fits each pseudo-cohort from scratch against the
+    remaining controls; a cohort's se is the sd of its own pseudo-estimates.
+    """
+    Y, df = _staggered_panel()
+    res = sdid(df, variance="placebo", replications=4, seed=11, **STAGGERED)
+    rng = np.random.default_rng(11)
+    controls = np.arange(13)
+    cohorts = [(6, 1), (8, 2)]  # (start column, size), by start
+    draws = np.empty((4, 2))
+    for r in range(4):
+        perm = rng.permutation(controls)
+        cut = 13 - 3
+        ctrl = np.sort(perm[:cut])
+        for k, (col, size) in enumerate(cohorts):
+            fake = perm[cut : cut + size]
+            cut += size
+            block = Y[np.concatenate([ctrl, fake])]
+            draws[r, k] = sdid_matrix(block, len(ctrl), col).tau
+    np.testing.assert_allclose(res.cohort_replicates, draws, atol=1e-10)
+    for k, c in enumerate(res.cohorts):
+        assert c.inference.se == pytest.approx(np.std(draws[:, k]), rel=1e-9)
+
+
+@pytest.mark.parametrize("cohort", ["u15", "u13"])
+def test_cohort_only_panel_gives_the_cohort_estimate(cohort: str) -> None:
+    """Dropping the other cohort's units leaves a cohort's estimate unchanged.
+
+    Its se is not the same: the staggered replicates draw pseudo-cohorts for all
+    cohorts at once (disjoint) and refit from scratch, as Stata ``sdid`` does, while a
+    one-cohort panel uses R ``synthdid``'s placebo (warm start, fixed regularisation).
+    """
+    _, df = _staggered_panel()
+    res = sdid(df, variance="none", **STAGGERED)
+    units = ["u15"] if cohort == "u15" else ["u13", "u14"]
+    start = STAGGERED["treatment_start"][units[0]]
+    others = set(STAGGERED["treated_units"]) - set(units)
+    alone = sdid(
+        df[~df.unit.isin(others)],
+        outcome="y",
+        unit="unit",
+        time="period",
+        treated_units=units,
+        treatment_start=start,
+        variance="none",
+    )
+    c = next(c for c in res.cohorts if c.start == start)
+    assert c.estimate == pytest.approx(alone.estimate.estimate, abs=1e-12)
+    assert c.unit_weights == pytest.approx(alone.unit_weights, abs=1e-12)
+
+
+def test_cohort_inference_in_dict_tidy_and_summary() -> None:
+    _, df = _staggered_panel()
+    res = sdid(df, variance="placebo", replications=5, seed=2, **STAGGERED)
+    d = res.to_dict()
+    for c, dc in zip(res.cohorts, d["cohorts"], strict=True):
+        assert dc["se"] == pytest.approx(c.inference.se)
+        assert dc["ci_low"] < dc["estimate"] < dc["ci_high"]
+        assert 0 <= dc["p_value"] <= 1
+    tidy = res.tidy()
+    assert list(tidy.term) == ["ATT", "cohort 2006", "cohort 2008"]
+    assert tidy.se.notna().all()
+    assert tidy.se.iloc[1] == pytest.approx(res.cohorts[0].inference.se)
+    text = res.summary()
+    assert f"cohort 2006: {res.cohorts[0].estimate:.4f} (se " in text
+    single = sdid(
+        df[~df.unit.isin(["u13", "u14"])],
+        outcome="y",
+        unit="unit",
+        time="period",
+        treated_units=["u15"],
+        treatment_start=2006,
+        replications=5,
+        seed=2,
+    )
+    assert single.cohorts[0].inference.se == single.estimate.se
+    assert single.to_dict()["cohorts"][0]["se"] == single.estimate.se
