@@ -182,12 +182,8 @@ def _exact(
 
 
 def _axpy_rows(st: _State, coef: np.ndarray, row: np.ndarray) -> None:
-    """``W[k] += coef[k] * R[row[k]]`` for every active ``k`` (one fused pass if possible)."""
+    """``W[k] += coef[k] * R[row[k]]`` for every active ``k`` (numpy fallback)."""
     W, R, buf = st.W, st.g.R, st.buf
-    if _csr_matvecs is not None and FUSED:
-        n, M = W.shape
-        _csr_matvecs(n, len(R), M, st.indptr, row, coef, st.g.Rf, st.Wf)
-        return
     R.take(row, 0, buf)
     buf *= coef[:, None]
     W += buf
@@ -261,14 +257,17 @@ def run_fw(g: Gram, x0: np.ndarray, max_iter: int) -> np.ndarray:
     if max_iter < 1 or len(out) == 0:
         return out
     st = _State(g, out)
+    t = 1
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for t in range(1, max_iter + 1):
+        while t <= max_iter:
             if len(st.ids) == 1:
                 out[st.ids[0]] = _run_one(st, t, max_iter)
                 return out
             if t % RECOMPUTE == 0:
                 st.recompute()
-            if _step(st, t):
+            last = min(max_iter, (t // RECOMPUTE + 1) * RECOMPUTE - 1)
+            t, stopped = _steps(st, t, last)
+            if stopped:
                 x = st.x()
                 done = ~(st.dec > st.tol)
                 out[st.ids[done]] = x[done]
@@ -279,49 +278,66 @@ def run_fw(g: Gram, x0: np.ndarray, max_iter: int) -> np.ndarray:
     return out
 
 
-def _step(st: _State, t: int) -> bool:
-    """One Frank-Wolfe step of every active problem; True if some problem stops."""
+def _steps(st: _State, t: int, last: int) -> tuple[int, bool]:
+    """Steps ``t..last`` of every active problem, or up to the first that stops.
+
+    Returns the next step and whether some problem stopped.  Everything the loop
+    touches is a local name; ``h``, ``p``, ``W`` and ``u`` are updated in place.
+    """
     g = st.g
-    i = st.W.argmin(1)
-    row = st.off + i
-    fi = st.base + i
-    gi = st.Wf[fi]
-    gi *= st.c
-    pg = st.p - gi
-    num = st.h + pg
-    den = g.z[row]
-    den += num
-    den += pg
-    s = num / den
-    cn = 1.0 - s
-    cn *= st.c
-    rare = not np.minimum.reduce(s * cn) > _TINY
-    if rare:  # a step outside (0, 1), a full step, or a vanishing scale
-        s = np.fmin(np.fmax(s, 0.0), 1.0)
-        cn = (1.0 - s) * st.c
-    dec = num + num
-    dec -= s * den
-    dec *= s
-    st.h -= dec
-    e = g.q[row]
-    e -= st.p
-    e *= s
-    st.p += e
-    coef = s / cn
-    if rare:
-        bad = np.flatnonzero(cn < _TINY)
-        st.reset(bad, i[bad], s[bad], cn[bad])
-        cn[bad] = 1.0
-        coef[bad] = 0.0
-    _axpy_rows(st, coef, row)
-    st.uf[fi] += coef
-    st.c = cn
-    st.dec = dec
-    return t >= 2 and not np.logical_and.reduce(dec > st.tol)
+    W, Wf, uf, h, p, c = st.W, st.Wf, st.uf, st.h, st.p, st.c
+    off, base, tol, z, q = st.off, st.base, st.tol, g.z, g.q
+    argmin, minred, allred = W.argmin, np.minimum.reduce, np.logical_and.reduce
+    fused = _csr_matvecs is not None and FUSED
+    shape = (len(W), len(g.R), W.shape[1], st.indptr)
+    while t <= last:
+        i = argmin(1)
+        row = off + i
+        fi = base + i
+        gi = Wf[fi]
+        gi *= c
+        pg = p - gi
+        num = h + pg
+        den = z[row]
+        den += num
+        den += pg
+        s = num / den
+        cn = 1.0 - s
+        cn *= c
+        rare = not minred(s * cn) > _TINY
+        if rare:  # a step outside (0, 1), a full step, or a vanishing scale
+            s = np.fmin(np.fmax(s, 0.0), 1.0)
+            cn = (1.0 - s) * c
+            dec = (num + num - s * den) * s
+        else:
+            dec = s * num
+        h -= dec
+        e = q[row]
+        e -= p
+        e *= s
+        p += e
+        coef = s / cn
+        if rare:
+            bad = np.flatnonzero(cn < _TINY)
+            st.reset(bad, i[bad], s[bad], cn[bad])
+            cn[bad] = 1.0
+            coef[bad] = 0.0
+        if fused:
+            _csr_matvecs(*shape, row, coef, g.Rf, Wf)
+        else:
+            _axpy_rows(st, coef, row)
+        uf[fi] += coef
+        c = cn
+        if t >= 2 and not allred(dec > tol):
+            st.c, st.dec = c, dec
+            return t + 1, True
+        t += 1
+    st.c = c
+    return t, False
 
 
 def _run_one(st: _State, t0: int, max_iter: int) -> np.ndarray:
-    """Finish the last active problem with scalar arithmetic (same steps as ``_step``)."""
+    """Finish the last active problem with scalar arithmetic (same steps as ``_steps``)."""
     g = st.g
     off, tol = int(st.off[0]), float(st.tol[0])
     m = int(g.m[st.ids[0]])
@@ -346,8 +362,9 @@ def _run_one(st: _State, t0: int, max_iter: int) -> np.ndarray:
         if not s * cn > _TINY:
             s = 0.0 if not s > 0.0 else min(s, 1.0)
             cn = (1.0 - s) * c
-        dec = num + num
-        dec = (dec - s * den) * s
+            dec = (num + num - s * den) * s
+        else:
+            dec = s * num
         h = h - dec
         p = p + (ql[i] - p) * s
         if cn < _TINY:
