@@ -2,10 +2,18 @@
 
 Runs Tillit and the peers (pysyncon, diff-diff, mlsynth; synthdid did not build here) on
 California Prop 99 (39 units) and on a generated 290-unit municipal panel (20 years),
-each in its own subprocess with a timeout, and prints wall time, peak RSS and the
-agreement of the donor weights.  Appends the table to benchmarks/results/synth.md.
+each job in its own subprocess with a timeout, and prints wall time, peak RSS, the
+largest donor-weight difference from Tillit and the pre-period MSPE each package's
+weights reach (computed here from the weights, the same way for everyone).
 
-    .venv/bin/python benchmarks/bench_synth.py [--quick] [--timeout SECONDS]
+A peer whose full placebo run does not finish within the timeout is also timed on one
+nested fit of the treated unit (no placebos); the full run is then extrapolated as
+``(1 + number of placebos) x`` that time and marked ``~`` (every placebo refit is the
+same nested problem with one donor fewer, so this is what the full run would cost).
+
+Appends the table to benchmarks/results/synth.md with machine, date and load.
+
+    .venv/bin/python benchmarks/bench_synth.py [--quick] [--timeout SECONDS] [--only sc]
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -87,7 +96,7 @@ def _case(name: str) -> dict:
     }
 
 
-def run_tillit_sc(c: dict) -> dict:
+def run_tillit_sc(c: dict, placebo: bool = True) -> dict:
     from tillit.core.synth import synth
 
     preds = [f"{v}@{a}-{b}" if a != b else f"{v}@{a}" for v, a, b in c["specs"]]
@@ -99,12 +108,51 @@ def run_tillit_sc(c: dict) -> dict:
         treated_units=[c["treated"]],
         treatment_start=c["start"],
         predictors=preds,
-        placebo="space",
+        placebo="space" if placebo else "none",
     )
     return {"weights": r.weights, "p_value": r.p_value, "pre_rmspe": r.pre_rmspe}
 
 
-def run_diffdiff_sc(c: dict) -> dict:
+def run_mlsynth_sc(c: dict, placebo: bool = True) -> dict:
+    """mlsynth VanillaSC, backend ``mscmt`` (global differential-evolution V search).
+
+    Each ADH predictor becomes its own covariate column with its own window (mlsynth
+    takes one window per covariate name); predictors are scaled to unit variance across
+    units, as in Tillit and R Synth.  ``inference="placebo"`` refits every donor.
+    """
+    from mlsynth.estimators.vanillasc import VanillaSC
+
+    df = c["df"].copy()
+    covs, windows = [], {}
+    for v, a, b in c["specs"]:
+        name = f"{v}_{a}_{b}"
+        df[name] = df[v]
+        covs.append(name)
+        windows[name] = (a, b)
+    df["d"] = ((df[c["unit"]] == c["treated"]) & (df[c["time"]] >= c["start"])).astype(
+        int
+    )
+    r = VanillaSC(
+        {
+            "df": df,
+            "outcome": c["outcome"],
+            "treat": "d",
+            "unitid": c["unit"],
+            "time": c["time"],
+            "covariates": covs,
+            "covariate_windows": windows,
+            "backend": "mscmt",
+            "inference": "placebo" if placebo else False,
+            "display_graphs": False,
+        }
+    ).fit()
+    out = {"weights": {str(k): float(v) for k, v in r.weights.donor_weights.items()}}
+    if placebo:
+        out["p_value"] = float(r.inference.p_value)
+    return out
+
+
+def run_diffdiff_sc(c: dict, placebo: bool = True) -> dict:
     from diff_diff import SyntheticControl
 
     df = c["df"].copy()
@@ -114,18 +162,18 @@ def run_diffdiff_sc(c: dict) -> dict:
     sp = [(v, list(range(a, b + 1)), "mean") for v, a, b in c["specs"]]
     est = SyntheticControl(seed=1)
     r = est.fit(df, c["outcome"], "d", c["unit"], c["time"], special_predictors=sp)
-    r.in_space_placebo()
+    if placebo:
+        r.in_space_placebo()
     w = r.get_weights_df()
     col = next(k for k in w.columns if "weight" in k.lower())
     ucol = next(k for k in w.columns if k != col)
-    return {
-        "weights": dict(zip(w[ucol].astype(str), w[col].astype(float), strict=True)),
-        "p_value": float(r.placebo_p_value),
-        "pre_rmspe": float(r.pre_rmspe),
-    }
+    out = {"weights": dict(zip(w[ucol].astype(str), w[col].astype(float), strict=True))}
+    if placebo:
+        out["p_value"] = float(r.placebo_p_value)
+    return out
 
 
-def run_pysyncon_sc(c: dict) -> dict:
+def run_pysyncon_sc(c: dict, placebo: bool = True) -> dict:
     from pysyncon import Dataprep, Synth
     from pysyncon.utils import PlaceboTest
 
@@ -148,12 +196,12 @@ def run_pysyncon_sc(c: dict) -> dict:
     )
     s = Synth()
     s.fit(dataprep=dp)
-    pt = PlaceboTest()
-    pt.fit(dataprep=dp, scm=s, verbose=False)
-    return {
-        "weights": dict(zip(map(str, s.W_names), map(float, s.W), strict=True)),
-        "p_value": float(pt.pvalue(treatment_time=c["start"])),
-    }
+    out = {"weights": dict(zip(map(str, s.W_names), map(float, s.W), strict=True))}
+    if placebo:
+        pt = PlaceboTest()
+        pt.fit(dataprep=dp, scm=s, verbose=False)
+        out["p_value"] = float(pt.pvalue(treatment_time=c["start"]))
+    return out
 
 
 def run_tillit_sdid(c: dict) -> dict:
@@ -196,17 +244,23 @@ RUNNERS = {
     "tillit_sc": run_tillit_sc,
     "diffdiff_sc": run_diffdiff_sc,
     "pysyncon_sc": run_pysyncon_sc,
+    "mlsynth_sc": run_mlsynth_sc,
     "tillit_sdid": run_tillit_sdid,
     "diffdiff_sdid": run_diffdiff_sdid,
 }
 
 
 def child(runner: str, case: str) -> None:
-    """Run one job in this process and print a JSON line."""
+    """Run one job in this process and print a JSON line.
+
+    ``<package>_sc1`` is one nested fit of the treated unit, without placebos.
+    """
     warnings.simplefilter("ignore")
     c = _case(case)
+    single = runner.endswith("_sc1")
+    fn = RUNNERS[runner[:-1] if single else runner]
     t = time.perf_counter()
-    out = RUNNERS[runner](c)
+    out = fn(c, placebo=False) if single else fn(c)
     out["seconds"] = time.perf_counter() - t
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out, default=float))
@@ -222,7 +276,7 @@ def job(runner: str, case: str, timeout: float) -> dict:
         return {"status": f"timeout > {timeout:.0f}s", "seconds": float("inf")}
     if p.returncode != 0:
         return {
-            "status": "error: " + p.stderr.strip().splitlines()[-1][:80],
+            "status": "error: " + (p.stderr.strip().splitlines() or ["?"])[-1][:80],
             "seconds": float("nan"),
         }
     d = json.loads(p.stdout.strip().splitlines()[-1])
@@ -239,57 +293,154 @@ def max_wdiff(a: dict, b: dict) -> float:
     )
 
 
+def pre_mspe(case: str, weights: dict) -> float:
+    """Pre-period MSPE of the treated unit under ``weights`` (same for every package)."""
+    if not weights:
+        return float("nan")
+    c = _case(case)
+    W = c["df"].pivot(index=c["unit"], columns=c["time"], values=c["outcome"])
+    W.index = W.index.astype(str)
+    pre = W.loc[:, W.columns < c["start"]]
+    synth = sum(pre.loc[k] * v for k, v in weights.items())
+    return float(((pre.loc[str(c["treated"])] - synth) ** 2).mean())
+
+
+def _fmt_seconds(d: dict) -> str:
+    if d["status"] == "ok":
+        return f"{d['seconds']:.2f}"
+    return d["status"]
+
+
+def sc_rows(case: str, runners: list[str], timeout: float) -> list[dict]:
+    """SC jobs on one panel.
+
+    Tillit runs in full.  Each peer first runs one nested fit; when that finishes and
+    the full run could finish within the timeout (``n_fits x one fit <= 1.5 x
+    timeout``), the full run follows; otherwise the full time is extrapolated from
+    the single fit (``~``), or bounded below by ``n_fits x timeout`` when even the
+    single fit did not finish.
+    """
+    n_fits = 1 + len(_donors(case))
+    res = {runners[0]: job(runners[0], case, timeout)}
+    for r in runners[1:]:
+        one = job(r + "1", case, timeout)
+        d = {"status": "not run", "seconds": float("inf"), "single": one}
+        if one["status"] == "ok" and n_fits * one["seconds"] <= 1.5 * timeout:
+            d = job(r, case, timeout) | {"single": one}
+        if d["status"] != "ok" and one["status"] == "ok":
+            d["extrapolated"] = n_fits * one["seconds"]
+            d.setdefault("weights", one.get("weights", {}))
+            d.setdefault("maxrss_mb", one.get("maxrss_mb", np.nan))
+        res[r] = d
+    ours = res[runners[0]]
+    return [_sc_row(case, r, res[r], ours, n_fits, timeout) for r in runners]
+
+
+def _sc_row(
+    case: str, r: str, d: dict, ours: dict, n_fits: int, timeout: float
+) -> dict:
+    base = ours["seconds"] if ours.get("status") == "ok" else np.nan
+    if d["status"] == "ok":
+        secs, note, x = (
+            d["seconds"],
+            f"{d['seconds']:.2f}",
+            f"{d['seconds'] / base:.1f}",
+        )
+    elif "extrapolated" in d:
+        secs = d["extrapolated"]
+        note = (
+            f"~{secs:.0f} ({n_fits} x one fit of {d['single']['seconds']:.1f} s; "
+            f"full run: {d['status']})"
+        )
+        x = f"~{secs / base:.0f}"
+    else:
+        low = n_fits * timeout
+        note = f"> {low:.0f} (one fit: {d['single']['status']})"
+        x = f"> {low / base:.0f}"
+    row = {
+        "task": "SC nested V + placebo in space",
+        "panel": case,
+        "package": r.split("_")[0],
+        "seconds": note,
+        "x_tillit": x,
+        "peak_rss_mb": _mb(d),
+        "max_weight_diff": f"{max_wdiff(ours.get('weights', {}), d.get('weights', {})):.1e}",
+        "pre_mspe": round(pre_mspe(case, d.get("weights", {})), 4),
+        "p_value": round(d.get("p_value", np.nan), 4),
+    }
+    print(row, flush=True)
+    return row
+
+
+def _mb(d: dict) -> str:
+    mb = d.get("maxrss_mb", np.nan)
+    return f"{mb:.0f}" if np.isfinite(mb) else ""
+
+
+def _donors(case: str) -> list[str]:
+    c = _case(case)
+    return sorted(set(map(str, c["df"][c["unit"]])) - {str(c["treated"])})
+
+
+def sdid_rows(case: str, runners: list[str], timeout: float) -> list[dict]:
+    res = {r: job(r, case, timeout) for r in runners}
+    ours = res[runners[0]]
+    rows = []
+    for r in runners:
+        d = res[r]
+        ratio = d["seconds"] / ours["seconds"] if ours.get("status") == "ok" else np.nan
+        rows.append(
+            {
+                "task": "SDID + placebo se (200 draws)",
+                "panel": case,
+                "package": r.split("_")[0],
+                "seconds": _fmt_seconds(d),
+                "x_tillit": f"{ratio:.1f}" if np.isfinite(ratio) else "",
+                "peak_rss_mb": _mb(d),
+                "max_weight_diff": f"{max_wdiff(ours.get('weights', {}), d.get('weights', {})):.1e}",
+                "pre_mspe": "",
+                "p_value": f"se {d.get('se', np.nan):.4f}",
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+SC_RUNNERS = ["tillit_sc", "mlsynth_sc", "diffdiff_sc", "pysyncon_sc"]
+SDID_RUNNERS = ["tillit_sdid", "diffdiff_sdid"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="Prop 99 only, short timeouts")
     ap.add_argument("--timeout", type=float, default=None)
+    ap.add_argument("--only", choices=["sc", "sdid"], default=None)
     ap.add_argument("--child", nargs=2)
     ap.add_argument("--no-save", action="store_true")
     a = ap.parse_args()
     if a.child:
         child(*a.child)
         return
-    timeout = a.timeout or (120.0 if a.quick else 600.0)
-    plan = [
-        ("sc", "prop99", ["tillit_sc", "diffdiff_sc", "pysyncon_sc"]),
-        ("sdid", "prop99", ["tillit_sdid", "diffdiff_sdid"]),
-    ]
-    if not a.quick:
-        plan.append(("sc", "municipal290", ["tillit_sc", "diffdiff_sc", "pysyncon_sc"]))
-        plan.append(("sdid", "municipal290", ["tillit_sdid", "diffdiff_sdid"]))
+    timeout = a.timeout or (60.0 if a.quick else 300.0)
+    cases = ["prop99"] if a.quick else ["prop99", "municipal290"]
+    load0 = os.getloadavg()
+    start = dt.datetime.now(dt.UTC)
     rows = []
-    for task, case, runners in plan:
-        res = {r: job(r, case, timeout) for r in runners}
-        ours = res[runners[0]]
-        for r in runners:
-            d = res[r]
-            ratio = (
-                d["seconds"] / ours["seconds"] if ours.get("status") == "ok" else np.nan
-            )
-            rows.append(
-                {
-                    "task": task,
-                    "panel": case,
-                    "package": r.split("_")[0],
-                    "status": d["status"],
-                    "seconds": round(d["seconds"], 2),
-                    "x_tillit": round(ratio, 1),
-                    "peak_rss_mb": round(d.get("maxrss_mb", np.nan)),
-                    "max_weight_diff": round(
-                        max_wdiff(ours.get("weights", {}), d.get("weights", {})), 4
-                    ),
-                    "p_or_se": round(d.get("p_value", d.get("se", np.nan)), 4),
-                }
-            )
-            print(rows[-1], flush=True)
+    for case in cases:
+        if a.only in (None, "sc"):
+            rows += sc_rows(case, SC_RUNNERS, timeout)
+        if a.only in (None, "sdid"):
+            rows += sdid_rows(case, SDID_RUNNERS, timeout)
+    load1 = os.getloadavg()
     table = pd.DataFrame(rows).to_markdown(index=False)
     print(table)
     if not a.no_save:
         out = ROOT / "benchmarks" / "results" / "synth.md"
         head = (
-            f"\n## {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-            f"{platform.processor() or platform.machine()}, "
-            f"{'quick' if a.quick else 'full'}, timeout {timeout:.0f}s\n\n"
+            f"\n## {start:%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"load {load0[0]:.1f} at start / {load1[0]:.1f} at end, "
+            f"{'quick' if a.quick else 'full'}, timeout {timeout:.0f}s per job\n\n"
         )
         with out.open("a") as f:
             f.write(head + table + "\n")

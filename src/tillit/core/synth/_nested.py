@@ -88,7 +88,8 @@ class NestedBatch:
         c = None
         if self.penalty > 0:
             c = self.penalty * np.matmul(v, self._get("D2"))
-        return v, weighted_simplex_lsq(self.X0, self.X1, v, c, init=init)
+        sol = weighted_simplex_lsq(self.X0, self.X1, v, c, init=init, real=self.real)
+        return v, sol
 
     def value(
         self, theta: np.ndarray, init: Support | None = None
@@ -302,8 +303,13 @@ def _pattern(
         if len(rows) == 0:
             break
         cand = theta[rows, None, :] + step[rows, None, None] * dirs[None]
-        if step[rows].max() >= PSTEP:
-            cand = np.concatenate([cand, _corners(theta[rows])], axis=1)
+        if step[rows].max() >= PSTEP:  # bound moves for rows still at the first step
+            far = np.where(
+                (step[rows] >= PSTEP)[:, None, None],
+                _corners(theta[rows]),
+                theta[rows, None, :],
+            )
+            cand = np.concatenate([cand, far], axis=1)
         cand = np.clip(cand, -BOUND, BOUND)
         fc, _ = prob.take(rows).value(cand)
         best = fc.argmin(axis=1)
@@ -376,7 +382,8 @@ def nested_v_batch(
 def _lower_bound(prob: NestedBatch) -> np.ndarray:
     """``min_w ||Z1 - Z0 w||^2 / T0`` over the simplex, per problem."""
     T0 = prob.Z0.shape[1]
-    idx, lam, _ = weighted_simplex_lsq(prob.Z0, prob.Z1, np.ones((len(prob.Z1), 1, T0)))
+    ones = np.ones((len(prob.Z1), 1, T0))
+    idx, lam, _ = weighted_simplex_lsq(prob.Z0, prob.Z1, ones, real=prob.real)
     w = dense_weights(idx, lam, prob.Z0.shape[2])[:, 0]
     r = prob.Z1 - np.einsum("ntj,nj->nt", prob.Z0, w)
     return np.einsum("nt,nt->n", r, r) / T0

@@ -174,6 +174,7 @@ def weighted_simplex_lsq(
     *,
     tol: float = 1e-11,
     init: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    real: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Many V-weighted simplex problems at once, by the method of :func:`simplex_lsq`.
 
@@ -205,6 +206,10 @@ def weighted_simplex_lsq(
         minimiser would have the same gradient, hence the same support, on which the
         weights are determined).  Elsewhere the problem is solved again from the cold
         start, so the result is a function of ``v`` alone, never of the search path.
+    real
+        Optional ``(N, J)`` mask of real donors when padding columns repeat donor 0:
+        the tolerance scale then counts real donors only, so a padded problem is
+        solved exactly as the unpadded one (the repeated donor never enters).
 
     Returns
     -------
@@ -221,8 +226,11 @@ def weighted_simplex_lsq(
     pid = np.repeat(np.arange(N), S)
     vf = v.reshape(B, k)
     half_c = None if c is None else 0.5 * c.reshape(B, J)
-    sq = np.einsum("nkj,nkj->nk", X0, X0)
-    scale = np.maximum(np.einsum("bk,bk->b", vf, sq[pid]) / J, 1e-300)
+    if real is None:
+        sq = np.einsum("nkj,nkj->nk", X0, X0) / J
+    else:
+        sq = np.einsum("nkj,nkj,nj->nk", X0, X0, real) / real.sum(axis=1)[:, None]
+    scale = np.maximum(np.einsum("bk,bk->b", vf, sq[pid]), 1e-300)
     if init is None:
         crit = np.matmul(v, (X0 - X1[:, :, None]) ** 2).reshape(B, J)
         if half_c is not None:
@@ -278,6 +286,7 @@ def weighted_simplex_lsq(
                 vf[redo][:, None, :],
                 None if c is None else c.reshape(B, J)[redo][:, None, :],
                 tol=tol,
+                real=None if real is None else real[p],
             )
             idx[redo], lam[redo], n[redo] = (a[:, 0] for a in cold)
     return idx.reshape(N, S, P), lam.reshape(N, S, P), n.reshape(N, S)
