@@ -59,8 +59,8 @@ class NestedBatch:
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def take(self, sel: np.ndarray) -> NestedBatch:
-        """The sub-batch of problems ``sel``."""
-        return NestedBatch(
+        """The sub-batch of problems ``sel`` (repeats allowed)."""
+        sub = NestedBatch(
             self.X1[sel],
             self.X0[sel],
             self.Z1[sel],
@@ -68,6 +68,9 @@ class NestedBatch:
             self.penalty,
             None if self.real is None else self.real[sel],
         )
+        for key in ("XT", "ZT"):
+            sub._cache[key] = self._get(key)[sel]
+        return sub
 
     def _get(self, key: str) -> np.ndarray:
         if key not in self._cache:
