@@ -344,12 +344,15 @@ def nested_v_batch(
     n_runs: int = 2,
     max_iter: int = 40,
     rounds: int = 30,
+    n_polish: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nested ``V`` for every problem: returns ``v (N, k)``, ``w (N, J)``, ``loss (N,)``.
 
-    Evaluates every start, descends by BFGS from the ``n_runs`` best, polishes the best
-    point by pattern search and descends again from it; problems whose loss reaches
-    the outcome-only lower bound stop early (see the module docstring).
+    Evaluates every start, descends by BFGS from the ``n_runs`` best, polishes the
+    ``n_polish`` best descents by pattern search and descends again from them; problems
+    whose loss reaches the outcome-only lower bound stop early (see the module
+    docstring).  ``n_polish=2`` searches harder: on Prop 99 it finds a 10% lower
+    pre-period MSPE than ADH's solution, with other weights (docs/synth.md).
     """
     N, k, _ = prob.X0.shape
     if k == 1:
@@ -364,19 +367,23 @@ def nested_v_batch(
     best_f = f0[np.arange(N), order[:, 0]]
     open_ = best_f > bound * (1 + 1e-9)
     th, f = _bfgs(prob, th, open_[:, None] & np.ones(th.shape[:2], bool), max_iter)
-    pick = f.argmin(axis=1)
-    theta = th[np.arange(N), pick]
-    f = f[np.arange(N), pick]
-    open_ = f > bound * (1 + 1e-9)
+    R = th.shape[1]
+    keep = min(R, n_polish)
+    order = np.argsort(f, axis=1, kind="stable")[:, :keep]
+    th = np.take_along_axis(th, order[..., None], axis=1)
+    f = np.take_along_axis(f, order, axis=1)
+    open_ = f > bound[:, None] * (1 + 1e-9)
     if open_.any():
-        rows = np.flatnonzero(open_)
+        rows, cols = np.nonzero(open_)
         sub = prob.take(rows)
-        t2, f2 = _pattern(sub, theta[rows].copy(), f[rows].copy(), rounds)
-        moved = f2 < f[rows]
+        t2, f2 = _pattern(sub, th[rows, cols].copy(), f[rows, cols].copy(), rounds)
+        moved = f2 < f[rows, cols]
         if moved.any():
             t3, f3 = _bfgs(sub, t2[:, None, :], moved[:, None], max_iter)
             t2, f2 = t3[:, 0], np.minimum(f3[:, 0], f2)
-        theta[rows], f[rows] = t2, f2
+        th[rows, cols], f[rows, cols] = t2, f2
+    pick = f.argmin(axis=1)
+    theta, f = th[np.arange(N), pick], f[np.arange(N), pick]
     v = _softmax(theta)
     w = prob.weights(theta[:, None, :])[:, 0]
     return v, w, f
