@@ -116,7 +116,7 @@ def _fill(
         Y = Y - Y.mean(axis=1, keepdims=True)
     m = Y.shape[2] - 1
     A = Y[:, :, :m]
-    np.matmul(np.swapaxes(A, 1, 2), A, out=out)
+    np.einsum("kti,ktj->kij", A, A, out=out)  # no BLAS threads (they spin under load)
     d = np.arange(m)
     out[:, d, d] += eta[:, None]
     q = np.matmul(Y[:, None, :, m], A)[:, 0, :]
