@@ -58,7 +58,8 @@ def sparsify(v: np.ndarray) -> np.ndarray:
     """
     v = np.atleast_2d(np.asarray(v, dtype=float)).copy()
     v[v <= v.max(axis=1, keepdims=True) / 4] = 0.0
-    return v / v.sum(axis=1, keepdims=True)
+    out: np.ndarray = v / v.sum(axis=1, keepdims=True)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -381,7 +382,8 @@ def _run_one(st: _State, t0: int, max_iter: int) -> np.ndarray:
             c = cn
         if t >= 2 and not dec > tol:
             break
-    return u * c
+    x: np.ndarray = u * c
+    return x
 
 
 def _div(a: float, b: float) -> float:
