@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from tillit.core.synth import synth
 
@@ -79,4 +78,3 @@ def test_municipal290_objective_not_worse_than_before() -> None:
         placebo="none",
     )
     assert res.fits[0].pre_rmspe ** 2 <= OLD_M290_MSPE * (1 + 1e-9)
-    assert res.fits[0].pre_rmspe == pytest.approx(0.98, abs=0.01)

@@ -342,8 +342,8 @@ def nested_v_batch(
     *,
     n_random: int = 4,
     n_runs: int = 2,
-    max_iter: int = 40,
-    rounds: int = 30,
+    max_iter: int = 30,
+    rounds: int = 15,
     n_polish: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nested ``V`` for every problem: returns ``v (N, k)``, ``w (N, J)``, ``loss (N,)``.
