@@ -140,7 +140,8 @@ class NestedBatch:
 
 def _softmax(theta: np.ndarray) -> np.ndarray:
     e = np.exp(theta - theta.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
 def _kkt_solve(
@@ -196,7 +197,8 @@ def _regression_start(prob: NestedBatch) -> np.ndarray:
     d = np.einsum("nkt,nkt->nk", beta[:, :k], beta[:, :k])
     good = np.all(np.isfinite(d), axis=1) & (d.sum(axis=1) > 0)
     d = np.where(good[:, None], d, 1.0)
-    return np.log(np.maximum(d / d.sum(axis=1, keepdims=True), 1e-8))
+    out: np.ndarray = np.log(np.maximum(d / d.sum(axis=1, keepdims=True), 1e-8))
+    return out
 
 
 def _bfgs(
@@ -248,7 +250,8 @@ def _bfgs_update(
     rho = (1.0 / sy)[:, None, None]
     Iden = np.eye(H.shape[-1])
     A = Iden - rho * s[:, :, None] * y[:, None, :]
-    return A @ H @ np.swapaxes(A, 1, 2) + rho * s[:, :, None] * s[:, None, :]
+    out: np.ndarray = A @ H @ np.swapaxes(A, 1, 2) + rho * s[:, :, None] * s[:, None, :]
+    return out
 
 
 def _line_search(
@@ -276,7 +279,8 @@ def _line_search(
         steps = 0.25 ** np.arange(first, first + 4)
         t = theta[rr, cc][:, None, :] + steps[None, :, None] * d[rr, cc][:, None, :]
         t = np.clip(t, -BOUND, BOUND)  # (m, 4, k)
-        init = tuple(np.repeat(a[rr, cc][:, None], 4, axis=1) for a in sup)
+        i0, i1, i2 = (np.repeat(a[rr, cc][:, None], 4, axis=1) for a in sup)
+        init = (i0, i1, i2)
         ft, gt, st = prob.take(rr).value_grad(t, init)
         slope = np.einsum("mlk,mk->ml", t - theta[rr, cc][:, None, :], g[rr, cc])
         armijo = ft <= f[rr, cc][:, None] + 1e-4 * slope
@@ -396,4 +400,5 @@ def _lower_bound(prob: NestedBatch) -> np.ndarray:
     idx, lam, _ = weighted_simplex_lsq(prob.Z0, prob.Z1, ones, real=prob.real)
     w = dense_weights(idx, lam, prob.Z0.shape[2])[:, 0]
     r = prob.Z1 - np.einsum("ntj,nj->nt", prob.Z0, w)
-    return np.einsum("nt,nt->n", r, r) / T0
+    out: np.ndarray = np.einsum("nt,nt->n", r, r) / T0
+    return out
