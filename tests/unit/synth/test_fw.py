@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tillit.core.errors import EstimationError
 from tillit.core.synth import _fw, sdid_matrix
 from tillit.core.synth import _sdid_core as core
 from tillit.core.synth._fw import fw_solve, sparsify
@@ -227,3 +228,9 @@ def test_chunks_respect_the_memory_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     parts = fw_solve(Ys, np.array(zeta), np.array(icpt), init, np.array(tol), 800)
     for x, y in zip(whole, parts, strict=True):
         np.testing.assert_allclose(x, y, rtol=0, atol=1e-13)
+
+
+def test_overflowing_data_is_an_estimation_error() -> None:
+    Y = np.random.default_rng(10).normal(size=(6, 5)) * 1e160
+    with pytest.raises(EstimationError, match="too large"):
+        fw_solve([Y], 1.0, True, [None], 1e-5, 100)

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from tillit.core.errors import EstimationError
+
 __all__ = ["Gram", "fw_solve", "fw_weights", "gram", "run_fw", "sparsify"]
 
 RECOMPUTE = 1024
@@ -153,14 +155,18 @@ def gram(
         off[idx] = at + mk * np.arange(nb)
         view = R[at : at + nb * mk].reshape(nb, mk, M)
         Y = np.stack([Ys[k] for k in idx.tolist()]).astype(float, copy=False)
-        zb, qb = _fill(view[:, :, :mk], Y, n[idx] * zeta[idx] ** 2, ic)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            zb, qb = _fill(view[:, :, :mk], Y, n[idx] * zeta[idx] ** 2, ic)
         z[at : at + nb * mk], q[at : at + nb * mk] = zb.ravel(), qb.ravel()
-        top = max(top, float(view[:, :, :mk].max()), -float(view[:, :, :mk].min()))
+        hi, lo = float(view[:, :, :mk].max()), float(view[:, :, :mk].min())
+        if not (np.isfinite(hi) and np.isfinite(lo) and np.isfinite(zb).all()):
+            raise EstimationError(
+                "the outcomes are too large for the weight solver (non-finite Gram matrix)"
+            )
+        top = max(top, hi, -lo)
         if mk < M:
             pads.append(view[:, :, mk:])
         at += nb * mk
-    if not np.isfinite(top):
-        raise FloatingPointError("non-finite Frank-Wolfe problem data")
     for v in pads:
         v[...] = 1e3 * top + 1.0
     return Gram(R, z, q, off, m, n * mdec**2)
