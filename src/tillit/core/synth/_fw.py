@@ -15,14 +15,17 @@ half-gradient is ``G = H x - q`` and, because ``sum(x) = 1``, ``G = sum_i x_i R_
 rows ``R_i = H[i] - q``.  A step ``x <- (1 - s) x + s e_i`` becomes
 ``G <- (1 - s) G + s R_i``.  Both are kept up to a per-problem scale ``c``
 (``x = c u``, ``G = c W``), so a step is ``c <- (1 - s) c``, ``u_i += s / c`` and
-``W += (s / c) R_i``: one row gather and one scaled add per problem, and the argmin is
-taken on ``W`` directly.  The scalars the line search needs, ``d = x'G`` and ``p = q'x``,
-are updated in closed form (``d <- d - dec + s (q_i - p)``, ``p <- p + s (q_i - p)``,
-with ``dec = s (2 num - s den)`` the decrease, ``num = d - G_i`` and
-``den = (e_i - x)' H (e_i - x) = H_ii - 2 q_i + num + p - G_i``).  Every
-``RECOMPUTE`` iterations ``G``, ``d`` and ``p`` are recomputed exactly from ``x``
-(a sparse product over the non-zero weights) to bound drift, and a full step
-(``s = 1``) or a vanishing scale resets the problem's row exactly.
+``W += (s / c) R_i`` (scipy's compiled CSR kernel adds the rows of the whole batch in
+one pass; numpy take-scale-add otherwise), and the argmin is taken on ``W`` directly.
+The line search needs two scalars, the objective ``h = x'Hx - 2 q'x`` and ``p = q'x``,
+updated in closed form: ``num = h + p - G_i``, ``den = H_ii - 2 q_i + num + p - G_i``
+(``= (e_i - x)' H (e_i - x)``), ``s = clip(num / den, 0, 1)``, the decrease
+``dec = s (2 num - s den)`` (``= s num`` inside the box), ``h <- h - dec`` and
+``p <- p + s (q_i - p)``.  Every ``RECOMPUTE`` iterations ``G``, ``h`` and ``p`` are
+recomputed exactly from ``x`` (a sparse product over the non-zero weights) to bound
+drift, and a full step (``s = 1``) or a vanishing scale resets the problem's row
+exactly.  When one problem is left (the fit itself), it finishes on Python floats with
+the same arithmetic, about six times cheaper a step than a batch of one.
 
 Problems of different sizes share one batch by padding: a problem with ``m < M``
 variables gets ``M - m`` inert ones whose gradient entry is a constant far above any
