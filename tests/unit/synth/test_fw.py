@@ -189,7 +189,10 @@ def prop99() -> np.ndarray:
 
 @pytest.mark.slow
 def test_prop99_fit_and_placebo_replicates_match_r(prop99: np.ndarray) -> None:
-    """Prop 99: the fit's weights and three placebo replicates' weights vs R's loop.
+    """Prop 99: the fit's and three placebo replicates' weights vs R's loop.
+
+    The replicates are solved both with their own Gram rows and from the controls'
+    shared Gram matrix (what :func:`placebo_draws` uses).
 
     The unit-weight problems run the full 10 000 iterations, so this checks the
     recomputation and the scaling over the longest runs the estimator makes.
@@ -234,3 +237,34 @@ def test_overflowing_data_is_an_estimation_error() -> None:
     Y = np.random.default_rng(10).normal(size=(6, 5)) * 1e160
     with pytest.raises(EstimationError, match="too large"):
         fw_solve([Y], 1.0, True, [None], 1e-5, 100)
+
+
+@pytest.mark.parametrize(("method", "n1"), [("sdid", 1), ("sdid", 2), ("sc", 1)])
+def test_placebo_shared_gram_matches_own_gram_per_replicate(
+    method: str, n1: int
+) -> None:
+    """Placebo unit-weight problems from one shared Gram = each with its own Gram."""
+    rng = np.random.default_rng(12)
+    N0, T0, T = 15, 9, 12
+    L = rng.normal(size=(N0 + n1, 2)) @ rng.normal(size=(2, T))
+    Y = L + rng.normal(scale=0.4, size=L.shape)
+    fit = sdid_matrix(Y, N0, T0, method)
+    perms = np.stack([rng.permutation(N0) for _ in range(7)])
+    n0 = N0 - n1
+    shared = core.placebo_weights(fit, Y, perms, n0)
+    own = core.block_weights(
+        [
+            core.Block(
+                Y[p],
+                n0,
+                T0,
+                fit.options,
+                core._sum_normalize(fit.omega[p[:n0]]),
+                fit.lambda_,
+            )
+            for p in perms
+        ]
+    )
+    for (om_s, lam_s), (om_o, lam_o) in zip(shared, own, strict=True):
+        np.testing.assert_allclose(om_s, om_o, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(lam_s, lam_o, rtol=0, atol=1e-12)

@@ -30,21 +30,23 @@ the same arithmetic, about six times cheaper a step than a batch of one.
 Problems of different sizes share one batch by padding: a problem with ``m < M``
 variables gets ``M - m`` inert ones whose gradient entry is a constant far above any
 real entry (so never the argmin) and whose weight stays 0.  Problems that stop leave
-the batch, so the remaining work shrinks.
+the batch, so the remaining work shrinks.  A row may be a shared row plus a
+per-problem vector: the unit-weight problems of placebo replicates all take their
+rows from the controls' one Gram matrix (:mod:`tillit.core.synth._fw_gram`), so a
+step adds two cached rows instead of streaming one from a table per replicate.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
-from tillit.core.errors import EstimationError
+from tillit.core.synth._fw_gram import Gram, gram
 
-__all__ = ["Gram", "fw_solve", "fw_weights", "gram", "run_fw", "sparsify"]
+__all__ = ["fw_solve", "fw_weights", "padded", "run_fw", "solve_gram", "sparsify"]
 
 RECOMPUTE = 1024
 """Iterations between exact recomputations of the gradient and the scalars."""
@@ -67,127 +69,22 @@ def sparsify(v: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True, eq=False)
-class Gram:
-    """Gram rows of a batch of problems, padded to a common width ``M``.
-
-    Attributes
-    ----------
-    R
-        ``(rows, M)``: row ``off[k] + i`` is ``H_k[i] - q_k`` (padded columns: a
-        constant larger than every real entry).
-    z
-        ``(rows,)``: ``H_k[i, i] - 2 q_k[i]``.
-    q
-        ``(rows,)``: ``q_k[i]``.
-    off, m
-        First row and number of variables of each problem.
-    tol
-        Stopping threshold of each problem on the decrease of ``x'Hx - 2 q'x``.
-    """
-
-    R: np.ndarray
-    z: np.ndarray
-    q: np.ndarray
-    off: np.ndarray
-    m: np.ndarray
-    tol: np.ndarray
-
-    @property
-    def Rf(self) -> np.ndarray:
-        """``R`` as a flat view."""
-        return self.R.reshape(-1)
-
-    @property
-    def M(self) -> int:
-        """Common (padded) number of variables."""
-        return int(self.R.shape[1])
-
-
-def _groups(
-    Ys: Sequence[np.ndarray], intercept: np.ndarray
-) -> list[tuple[np.ndarray, bool]]:
-    """Indices of the problems of each shape (and intercept), in first-seen order."""
-    groups: dict[tuple[int, int, bool], list[int]] = {}
-    for k, Y in enumerate(Ys):
-        groups.setdefault((*Y.shape, bool(intercept[k])), []).append(k)
-    return [(np.asarray(ks), key[2]) for key, ks in groups.items()]
-
-
-def _fill(
-    out: np.ndarray, Y: np.ndarray, eta: np.ndarray, icpt: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Write ``H - q`` of same-shape problems ``Y`` into ``out``; return ``z`` and ``q``."""
-    if icpt:
-        Y = Y - Y.mean(axis=1, keepdims=True)
-    m = Y.shape[2] - 1
-    A = Y[:, :, :m]
-    np.einsum("kti,ktj->kij", A, A, out=out)  # no BLAS threads (they spin under load)
-    d = np.arange(m)
-    out[:, d, d] += eta[:, None]
-    q = np.matmul(Y[:, None, :, m], A)[:, 0, :]
-    z = np.einsum("kii->ki", out) - 2 * q
-    out -= q[:, None, :]
-    return z, q
-
-
-def gram(
-    Ys: Sequence[np.ndarray],
-    zeta: float | np.ndarray,
-    intercept: bool | np.ndarray,
-    min_decrease: float | np.ndarray,
-) -> Gram:
-    """Build the padded Gram rows of problems ``Y_k`` (``n_k x (m_k + 1)``, last column b).
-
-    ``zeta``, ``intercept`` and ``min_decrease`` are scalars or one per problem.
-    Problems of one shape share a contiguous range of rows.
-    """
-    B = len(Ys)
-    zeta = np.broadcast_to(np.asarray(zeta, dtype=float), (B,))
-    icpt = np.broadcast_to(np.asarray(intercept, dtype=bool), (B,))
-    mdec = np.broadcast_to(np.asarray(min_decrease, dtype=float), (B,))
-    n = np.array([Y.shape[0] for Y in Ys])
-    m = np.array([Y.shape[1] - 1 for Y in Ys])
-    M = int(m.max())
-    R = np.empty((int(m.sum()), M))
-    z, q = np.empty(len(R)), np.empty(len(R))
-    off = np.empty(B, dtype=np.intp)
-    top, at, pads = 0.0, 0, []
-    for idx, ic in _groups(Ys, icpt):
-        mk, nb = int(m[idx[0]]), len(idx)
-        off[idx] = at + mk * np.arange(nb)
-        view = R[at : at + nb * mk].reshape(nb, mk, M)
-        Y = np.stack([Ys[k] for k in idx.tolist()]).astype(float, copy=False)
-        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            zb, qb = _fill(view[:, :, :mk], Y, n[idx] * zeta[idx] ** 2, ic)
-        z[at : at + nb * mk], q[at : at + nb * mk] = zb.ravel(), qb.ravel()
-        hi, lo = float(view[:, :, :mk].max()), float(view[:, :, :mk].min())
-        if not (np.isfinite(hi) and np.isfinite(lo) and np.isfinite(zb).all()):
-            raise EstimationError(
-                "the outcomes are too large for the weight solver (non-finite Gram matrix)"
-            )
-        top = max(top, hi, -lo)
-        if mk < M:
-            pads.append(view[:, :, mk:])
-        at += nb * mk
-    for v in pads:
-        v[...] = 1e3 * top + 1.0
-    return Gram(R, z, q, off, m, n * mdec**2)
-
-
 def _exact(
-    g: Gram, off: np.ndarray, x: np.ndarray
+    g: Gram, ids: np.ndarray, x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact ``G = sum_i x_i R_i``, ``h = x'G - q'x`` and ``p = q'x`` for weights ``x``."""
     B = len(x)
+    off, zoff = g.off[ids], g.zoff[ids]
     r, j = np.nonzero(x)
     w = x[r, j]
     rows = off[r] + j
     indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=B))])
     S = sparse.csr_matrix((w, rows, indptr), shape=(B, len(g.R)))
     G = np.ascontiguousarray(S @ g.R)
+    if g.P is not None:
+        G += g.P[ids]
     d = np.bincount(r, weights=w * G[r, j], minlength=B)
-    p = np.bincount(r, weights=w * g.q[rows], minlength=B)
+    p = np.bincount(r, weights=w * g.q[zoff[r] + j], minlength=B)
     return G, d - p, p
 
 
@@ -197,6 +94,10 @@ def _axpy_rows(st: _State, coef: np.ndarray, row: np.ndarray) -> None:
     R.take(row, 0, buf)
     buf *= coef[:, None]
     W += buf
+    if st.g.P is not None:
+        st.g.P.take(st.ids, 0, buf)
+        buf *= coef[:, None]
+        W += buf
 
 
 try:  # scipy's compiled CSR kernel: y += A x in one pass; numpy fallback otherwise
@@ -215,8 +116,9 @@ class _State:
         self.ids = np.arange(len(x))
         self.off = g.off.copy()
         self.tol = g.tol.copy()
+        self.zoff = g.zoff.copy()
         self.u = x.copy()
-        self.W, self.h, self.p = _exact(g, self.off, self.u)
+        self.W, self.h, self.p = _exact(g, self.ids, self.u)
         self.c = np.ones(len(x))
         self.dec = np.zeros(len(x))
         self._views()
@@ -236,13 +138,13 @@ class _State:
     def recompute(self) -> None:
         """Exact gradient and scalars from the current weights (scale back to 1)."""
         self.u = self.x()
-        self.W, self.h, self.p = _exact(self.g, self.off, self.u)
+        self.W, self.h, self.p = _exact(self.g, self.ids, self.u)
         self.c = np.ones(len(self.u))
         self._views()
 
     def keep(self, keep: np.ndarray) -> None:
         """Drop the problems not in ``keep``."""
-        for name in ("ids", "off", "tol", "u", "W", "h", "p", "c", "dec"):
+        for name in ("ids", "off", "zoff", "tol", "u", "W", "h", "p", "c", "dec"):
             setattr(self, name, getattr(self, name)[keep])
         self._views()
 
@@ -250,15 +152,16 @@ class _State:
         self, k: np.ndarray, i: np.ndarray, s: np.ndarray, cn: np.ndarray
     ) -> None:
         """Take the step ``x <- (1-s) x + s e_i`` exactly in rows ``k`` (scale to 1)."""
-        R, rows = self.g.R, self.off[k] + i
+        rows = self.g.row(self.ids[k], i)
         x = self.u[k] * cn[:, None]
         x[np.arange(len(k)), i] += s
-        self.W[k] = self.W[k] * cn[:, None] + s[:, None] * R[rows]
+        self.W[k] = self.W[k] * cn[:, None] + s[:, None] * rows
         self.u[k] = x
         self.c[k] = 1.0
         full = s == 1.0
-        self.h[k[full]] = R[rows[full], i[full]] - self.g.q[rows[full]]
-        self.p[k[full]] = self.g.q[rows[full]]
+        qi = self.g.q[self.zoff[k] + i]
+        self.h[k[full]] = rows[full, i[full]] - qi[full]
+        self.p[k[full]] = qi[full]
 
 
 def run_fw(g: Gram, x0: np.ndarray, max_iter: int) -> np.ndarray:
@@ -296,19 +199,24 @@ def _steps(st: _State, t: int, last: int) -> tuple[int, bool]:
     """
     g = st.g
     W, Wf, uf, h, p, c = st.W, st.Wf, st.uf, st.h, st.p, st.c
-    off, base, tol, z, q = st.off, st.base, st.tol, g.z, g.q
+    off, zoff, base, tol, z, q = st.off, st.zoff, st.base, st.tol, g.z, g.q
     argmin, minred, allred = W.argmin, np.minimum.reduce, np.logical_and.reduce
     fused = _csr_matvecs is not None and FUSED
     shape = (len(W), len(g.R), W.shape[1], st.indptr)
+    same = g.P is None and np.array_equal(g.off, g.zoff)
+    if g.P is not None:
+        pshape = (len(W), len(g.P), W.shape[1], st.indptr, st.ids)
+        Pf = g.P.reshape(-1)
     while t <= last:
         i = argmin(1)
         row = off + i
+        zrow = row if same else zoff + i
         fi = base + i
         gi = Wf[fi]
         gi *= c
         pg = p - gi
         num = h + pg
-        den = z[row]
+        den = z[zrow]
         den += num
         den += pg
         s = num / den
@@ -322,7 +230,7 @@ def _steps(st: _State, t: int, last: int) -> tuple[int, bool]:
         else:
             dec = s * num
         h -= dec
-        e = q[row]
+        e = q[zrow]
         e -= p
         e *= s
         p += e
@@ -334,6 +242,8 @@ def _steps(st: _State, t: int, last: int) -> tuple[int, bool]:
             coef[bad] = 0.0
         if fused:
             _csr_matvecs(*shape, row, coef, g.Rf, Wf)
+            if g.P is not None:
+                _csr_matvecs(*pshape, coef, Pf, Wf)
         else:
             _axpy_rows(st, coef, row)
         uf[fi] += coef
@@ -349,16 +259,17 @@ def _steps(st: _State, t: int, last: int) -> tuple[int, bool]:
 def _run_one(st: _State, t0: int, max_iter: int) -> np.ndarray:
     """Finish the last active problem with scalar arithmetic (same steps as ``_steps``)."""
     g = st.g
-    off, tol = int(st.off[0]), float(st.tol[0])
+    off, zoff, tol = int(st.off[0]), int(st.zoff[0]), float(st.tol[0])
     m = int(g.m[st.ids[0]])
-    R, z, q = g.R[off : off + m], g.z[off : off + m].tolist(), g.q[off : off + m]
-    ql = q.tolist()
+    R, z = g.R[off : off + m], g.z[zoff : zoff + m].tolist()
+    ql = g.q[zoff : zoff + m].tolist()
+    Pk = None if g.P is None else g.P[st.ids[0]]
     W, u = st.W[0], st.u[0]
     c, h, p = float(st.c[0]), float(st.h[0]), float(st.p[0])
     for t in range(t0, max_iter + 1):
         if t % RECOMPUTE == 0:
             st.u[0] = u * c
-            G, hh, pp = _exact(g, st.off, st.u)
+            G, hh, pp = _exact(g, st.ids, st.u)
             W[:] = G[0]
             c, h, p = 1.0, float(hh[0]), float(pp[0])
         i = int(W.argmin())
@@ -378,16 +289,20 @@ def _run_one(st: _State, t0: int, max_iter: int) -> np.ndarray:
         h = h - dec
         p = p + (ql[i] - p) * s
         if cn < _TINY:
+            row = R[i] if Pk is None else R[i] + Pk
             u *= cn
             u[i] += s
             W *= cn
-            W += s * R[i]
+            W += s * row
             c, cn = 1.0, 1.0
             if s == 1.0:
-                h, p = R.item(i, i) - ql[i], ql[i]
+                h, p = row.item(i) - ql[i], ql[i]
         else:
-            W += (s / cn) * R[i]
-            u[i] += s / cn
+            coef = s / cn
+            W += coef * R[i]
+            if Pk is not None:
+                W += coef * Pk
+            u[i] += coef
             c = cn
         if t >= 2 and not dec > tol:
             break
@@ -402,7 +317,8 @@ def _div(a: float, b: float) -> float:
     return math.copysign(math.inf, a) * math.copysign(1.0, b) if a != 0.0 else math.nan
 
 
-def _padded(g: Gram, init: Sequence[np.ndarray | None]) -> np.ndarray:
+def padded(g: Gram, init: Sequence[np.ndarray | None]) -> np.ndarray:
+    """Starting weights ``(B, M)``: ``init[k]`` (uniform if ``None``), zero padding."""
     x = np.zeros((len(g.m), g.M))
     for k, (mk, w) in enumerate(zip(g.m, init, strict=True)):
         x[k, :mk] = 1.0 / mk if w is None else w
@@ -420,6 +336,16 @@ def _chunks(m: np.ndarray) -> list[slice]:
         rows, width = rows + mk, w
     out.append(slice(start, len(m)))
     return out
+
+
+def solve_gram(
+    g: Gram, x0: np.ndarray, max_iter: int, max_iter_pre_sparsify: int | None
+) -> np.ndarray:
+    """Run a prebuilt batch from ``x0`` (``(B, M)``), with the sparsification restart."""
+    x = x0
+    if max_iter_pre_sparsify is not None:
+        x = sparsify(run_fw(g, x, max_iter_pre_sparsify))
+    return run_fw(g, x, max_iter)
 
 
 def fw_solve(
@@ -461,10 +387,7 @@ def fw_solve(
     out: list[np.ndarray] = []
     for sl in _chunks(m):
         g = gram(Ys[sl], zeta[sl], icpt[sl], mdec[sl])
-        x = _padded(g, init[sl])
-        if max_iter_pre_sparsify is not None:
-            x = sparsify(run_fw(g, x, max_iter_pre_sparsify))
-        x = run_fw(g, x, max_iter)
+        x = solve_gram(g, padded(g, init[sl]), max_iter, max_iter_pre_sparsify)
         out.extend(x[k, :mk] for k, mk in enumerate(g.m))
     return out
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tillit.core.errors import EstimationError
-from tillit.core.synth._fw import fw_solve
+from tillit.core.synth._fw import fw_solve, padded, solve_gram
+from tillit.core.synth._fw_gram import gram, merge, placebo_gram
 
 __all__ = [
     "Block",
@@ -33,6 +34,7 @@ __all__ = [
     "fit_blocks",
     "jackknife_draws",
     "placebo_draws",
+    "placebo_weights",
     "refit",
     "tau",
 ]
@@ -261,7 +263,8 @@ def placebo_draws(
 ) -> np.ndarray:
     """Placebo estimates (Algorithm 4): controls only, a random N1 of them as treated.
 
-    All ``reps`` replicates are solved in one lock-step batch (R ``placebo_se``).
+    All ``reps`` replicates are solved in one lock-step batch (R ``placebo_se``); their
+    unit-weight problems share the controls' Gram matrix (:func:`placebo_weights`).
     """
     N0 = fit.N0
     n1 = Y.shape[0] - N0
@@ -269,13 +272,57 @@ def placebo_draws(
         raise EstimationError(
             "placebo variance needs more control units than treated units"
         )
-    perms = [rng.permutation(N0) for _ in range(reps)]
-    return refit(
-        fit,
-        [Y[p] for p in perms],
-        [N0 - n1] * reps,
-        [_sum_normalize(fit.omega[p[: N0 - n1]]) for p in perms],
+    perms = np.stack([rng.permutation(N0) for _ in range(reps)])
+    weights = placebo_weights(fit, Y, perms, N0 - n1)
+    return np.array(
+        [
+            tau(Y[p], N0 - n1, fit.T0, om, lam)
+            for p, (om, lam) in zip(perms, weights, strict=True)
+        ]
     )
+
+
+def placebo_weights(
+    fit: BlockFit, Y: np.ndarray, perms: np.ndarray, n0: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Weights of placebo panels ``Y[perm]`` (first ``n0`` rows controls), warm-started.
+
+    The same iterates as :func:`block_weights` on those panels, but every unit-weight
+    problem takes its rows from one ``N0 x N0`` Gram matrix of the controls' centred
+    pre-period outcomes instead of a matrix of its own.
+    """
+    o, T0, B = fit.options, fit.T0, len(perms)
+    lam = [fit.lambda_] * B
+    om = [_sum_normalize(fit.omega[p[:n0]]) for p in perms]
+    parts, inits = [], []
+    if o.update_lambda:
+        probs = [collapsed(Y[p], n0, T0)[:n0] for p in perms]
+        parts.append(gram(probs, o.zeta_lambda, True, o.min_decrease))
+        inits.append(padded(parts[-1], lam))
+    if o.update_omega:
+        C = Y[: fit.N0, :T0].T
+        if o.omega_intercept:
+            C = C - C.mean(axis=0)
+        g = placebo_gram(C, T0 * o.zeta_omega**2, perms[:, n0:], T0 * o.min_decrease**2)
+        x0 = np.zeros((B, fit.N0))
+        x0[np.arange(B)[:, None], perms[:, :n0]] = np.stack(om)
+        parts.append(g)
+        inits.append(x0)
+    if not parts:
+        return list(zip(om, lam, strict=True))
+    g = parts[0] if len(parts) == 1 else merge(*parts)
+    x0 = np.zeros((len(g.m), g.M))
+    at = 0
+    for x in inits:
+        x0[at : at + len(x), : x.shape[1]] = x
+        at += len(x)
+    x = solve_gram(g, x0, o.max_iter, o.max_iter_pre_sparsify)
+    if o.update_lambda:
+        lam = list(x[:B, :T0])
+    if o.update_omega:
+        xo = x[len(x) - B :]
+        om = [xo[r, p[:n0]] for r, p in enumerate(perms)]
+    return list(zip(om, lam, strict=True))
 
 
 def jackknife_draws(fit: BlockFit, Y: np.ndarray) -> np.ndarray:
