@@ -3,8 +3,11 @@
 :func:`simplex_lsq` is an exact active-set solver (Wolfe's minimum-norm-point method,
 in the Lawson-Hanson form) for ``min ||A w - b||^2`` over the simplex, used for the
 synthetic-control donor weights.  It terminates at a point satisfying the KKT
-conditions; :func:`kkt_residual` measures how well they hold.  The Frank-Wolfe solver
-of synthetic DiD lives in :mod:`tillit.core.synth._fw`.
+conditions; :func:`kkt_residual` measures how well they hold.
+:func:`weighted_simplex_lsq` is the same method vectorised over many ``V``-weighted
+problems at once (the nested-V search of :mod:`tillit.core.synth._nested`), with
+certified warm starts.  The Frank-Wolfe solver of synthetic DiD lives in
+:mod:`tillit.core.synth._fw`.
 """
 
 from __future__ import annotations
