@@ -60,6 +60,14 @@ min_e_option = click.option(
 max_e_option = click.option(
     "--max-e", type=int, default=None, help="Latest event time in the event study."
 )
+unbalanced_option = click.option(
+    "--unbalanced",
+    is_flag=True,
+    default=False,
+    help="Keep units not observed in every period (R's allow_unbalanced_panel): each "
+    "ATT(g,t) uses the units observed in its two periods. Without covariates only. "
+    "Default: drop such units (a balanced panel).",
+)
 honest_option = click.option(
     "--honest",
     type=click.Choice(["smoothness", "relative-magnitudes"]),
@@ -132,6 +140,7 @@ def _fit(kw: dict[str, Any]) -> Any:
         min_e=-math.inf if kw["min_e"] is None else kw["min_e"],
         max_e=math.inf if kw["max_e"] is None else kw["max_e"],
         keep_influence=False,
+        unbalanced=kw.get("unbalanced", False),
     )
     return df, res
 
@@ -214,6 +223,6 @@ def register(main: click.Group) -> None:
     """Add ``did`` and ``event-study`` to ``tillit estimate``."""
     from tillit.cli.main import estimate
 
-    did = honest_option(honest_m_option(honest_target_option(_did)))
+    did = unbalanced_option(honest_option(honest_m_option(honest_target_option(_did))))
     estimate.command("did")(_common(did))
     estimate.command("event-study")(_common(_event_study))

@@ -162,3 +162,26 @@ def test_moderndid_repeated_cross_section_path_agrees(ctrl: str) -> None:
         # ATT), while ours reproduces the panel value exactly there (test above);
         # on the thinned data the two differ by well under 1%
         assert getattr(ours, key).se[0] == pytest.approx(agg[t].overall_se, rel=0.01)
+
+
+def test_cli_unbalanced_flag(tmp_path: Path, sim: Callable[..., pd.DataFrame]) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from tillit.cli.main import main
+
+    p = tmp_path / "gaps.csv"
+    df = _thin(sim(n=80, periods=6, k=1, seed=4), 0.1, 3)
+    df.to_csv(p, index=False)
+    args = ["estimate", "did", "--data", str(p), "--outcome", "y0", "--unit", "id"]
+    args += ["--time", "year", "--cohort", "g", "--format", "json"]
+    bal = json.loads(CliRunner().invoke(main, args).stdout)
+    r = CliRunner().invoke(main, [*args, "--unbalanced"])
+    assert r.exit_code == 0, r.output
+    unb = json.loads(r.stdout)
+    assert unb["n_units"] == df["id"].nunique() > bal["n_units"]
+    assert unb["settings"]["unbalanced"].startswith("kept")
+    r = CliRunner().invoke(main, [*args, "--unbalanced", "--covariate", "x"])
+    assert r.exit_code == 2 and "balanced panel" in r.stderr
+    assert "Traceback" not in r.output
