@@ -102,6 +102,11 @@ class Nuisance:
         if h.kind == "FLCI" and h.flci_v is not None:
             self.vbar = np.linalg.lstsq(self.a.T, h.flci_v, rcond=None)[0]
 
+    def set_beta(self, beta: np.ndarray) -> None:
+        """Test another ``beta`` with the same covariance (keeps the LF value, LP cache)."""
+        self.beta = beta
+        self.y0 = self.a @ beta - self.d
+
     def _lf_cv(self) -> float:
         rng = np.random.default_rng(self.hybrid.seed)
         m = self.sy_r.shape[0]

@@ -89,7 +89,7 @@ def sd_set(
     hybrid: str = "FLCI",
     bias: str | None = None,
     grid_points: int = 100,
-    lf_draws: int = 10_000,
+    lf_draws: int = 1000,
     seed: int = 0,
 ) -> ConfSet:
     """Conditional/hybrid confidence set under ``Delta^SD(M)``, intersected with a sign
@@ -109,9 +109,12 @@ def sd_set(
         h = Hybrid("FLCI", kappa, fl.v, fl.half_length)
         lo, hi = fl.interval(beta)
     else:
-        id_lo, id_hi = hd.identified_set(np.zeros_like(beta), a, d, k, l_vec)
         sdt = _sd_theta(sigma, k, l_vec)
+        id_lo, id_hi = hd.identified_set(np.zeros_like(beta), a, d, k, l_vec)
         lo, hi = id_lo - 20 * sdt, id_hi + 20 * sdt
+        b_lo, b_hi = hd.identified_set(beta, a, d, k, l_vec)  # widen, as for Delta^RM
+        if np.isfinite(b_lo) and np.isfinite(b_hi):
+            lo, hi = min(lo, b_lo - 20 * sdt), max(hi, b_hi + 20 * sdt)
     if t == 1:
         test: Test = NoNuisance(beta, sigma, a, d, k, alpha, h).rejects
     else:
@@ -133,7 +136,7 @@ def rm_set(
     *,
     hybrid: str = "LF",
     grid_points: int = 100,
-    lf_draws: int = 10_000,
+    lf_draws: int = 1000,
     seed: int = 0,
 ) -> ConfSet:
     """Conditional/hybrid confidence set under ``Delta^RM(Mbar)`` (union over pieces)."""
@@ -153,7 +156,21 @@ def rm_set(
             rows = hd.post_rows(a, k)
             nz = np.zeros(a.shape[0])
             tests.append(Nuisance(beta, sigma, a, nz, k, l_vec, alpha, h, rows).rejects)
-    sdt = _sd_theta(sigma, k, l_vec)
-    est = float(l_vec @ beta[k:])
-    lo, hi = min(-20 * sdt, est - 20 * sdt), max(20 * sdt, est + 20 * sdt)
+    lo, hi = _rm_range(beta, sigma, k, l_vec, mbar)
     return invert(tests, lo, hi, grid_points)
+
+
+def _rm_range(
+    beta: np.ndarray, sigma: np.ndarray, k: int, l_vec: np.ndarray, mbar: float
+) -> tuple[float, float]:
+    """HonestDiD's ``+-20 sd`` around zero, widened to 20 sd beyond the identified set at
+    ``beta`` (HonestDiD's fixed range can cut the set when ``sd`` is small)."""
+    sdt = _sd_theta(sigma, k, l_vec)
+    lo, hi = -20 * sdt, 20 * sdt
+    t = l_vec.shape[0]
+    for s, pos in hd.rm_pieces(k):
+        a = hd.a_rm(k, t, mbar, s, pos)
+        i_lo, i_hi = hd.identified_set(beta, a, np.zeros(a.shape[0]), k, l_vec)
+        if np.isfinite(i_lo) and np.isfinite(i_hi):
+            lo, hi = min(lo, i_lo - 20 * sdt), max(hi, i_hi + 20 * sdt)
+    return lo, hi
