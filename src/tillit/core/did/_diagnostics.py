@@ -1,18 +1,26 @@
 """Diagnostics a reviewer asks for: pre-trends, balance, honest bounds, a plain verdict.
 
-Honest DiD (Rambachan & Roth 2023) is implemented in two documented, conservative forms:
+The ``honest`` diagnostic computed for every outcome is a *quick, conservative screen*; the
+exact Rambachan & Roth (2023) analysis, as R's HonestDiD computes it (optimal FLCI, ARP
+conditional and hybrid confidence sets, breakdown values), is the explicit call
+:func:`tillit.core.did.honest.honest_did` (CLI: ``tillit estimate did --honest ...``). The
+screen stays here because it costs microseconds per outcome, where the exact sets cost
+milliseconds to seconds (an SOCP-like optimisation or many LPs per value of ``M``). The
+screen's two forms:
 
 * **smoothness** ``Delta^SD(M)``: the effect at event time e is estimated by the event-study
   coefficient minus the linear extrapolation of the last pre-period slope,
   ``beta_e - (e+1) * s``; under ``|second difference of delta| <= M`` its bias is at most
   ``M (e+1)(e+2)/2``, and the interval is the fixed-length CI of Armstrong & Kolesar
   (folded-normal critical value ``cv_alpha(bias/se)``). This is a valid FLCI for one
-  affine estimator, not RR's optimised FLCI, so it is wider or equal.
+  affine estimator, not RR's optimised FLCI, so it is wider or equal (the optimal one is
+  :func:`tillit.core.did._honest_flci.optimal_flci`).
 * **relative magnitudes** ``Delta^RM(Mbar)``: post-period changes in the trend gap are at
   most ``Mbar`` times the largest pre-period change ``D``, so
   ``|delta_e| <= (e+1) * Mbar * D``; the interval adds this bias, with ``D`` replaced by an
   upper confidence bound, to the usual interval, splitting ``alpha`` by Bonferroni. This is
-  conservative (RR's conditional/hybrid test is tighter) but never overstates.
+  conservative (RR's conditional/hybrid test, in :mod:`tillit.core.did.honest`, is
+  tighter) but never overstates.
 """
 
 from __future__ import annotations
