@@ -404,3 +404,14 @@ def test_cli_honest_flag(tmp_path: object, sim: Callable[..., pd.DataFrame]) -> 
     r = CliRunner().invoke(main, [*base, "--base-period", "universal", "--honest",
                                   "smoothness", "--honest-target", "x"])  # fmt: skip
     assert r.exit_code == 2 and "--honest-target" in r.stderr
+
+
+def test_docs_name_every_honest_json_key() -> None:
+    """docs/did.md documents the honest JSON: every key is named there."""
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[3] / "docs" / "did.md").read_text()
+    d = honest_sensitivity(BETA, SIGMA, K, T, m_grid=[0.0]).to_dict()
+    keys = set(d) | set(d["sensitivity"][0]) | set(d["original"])
+    missing = sorted(k for k in keys if f'"{k}"' not in docs)
+    assert not missing, f"undocumented JSON keys: {missing}"

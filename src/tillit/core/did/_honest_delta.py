@@ -32,7 +32,8 @@ __all__ = [
 
 def trend(k: int, t: int) -> np.ndarray:
     """Event times of the coefficients: ``(-K, ..., -1, 1, ..., T)``."""
-    return np.r_[np.arange(-k, 0), np.arange(1, t + 1)].astype(float)
+    out: np.ndarray = np.r_[np.arange(-k, 0), np.arange(1, t + 1)].astype(float)
+    return out
 
 
 def _drop_zero(full: np.ndarray, k: int) -> np.ndarray:
@@ -109,8 +110,8 @@ def identified_set(
         "bounds": [(None, None)] * n,
         "method": "highs",
     }
-    lo = optimize.linprog(c, **kw)  # type: ignore[call-overload]
-    hi = optimize.linprog(-c, **kw)  # type: ignore[call-overload]
+    lo = optimize.linprog(c, **kw)
+    hi = optimize.linprog(-c, **kw)
     if lo.status == 2 or hi.status == 2:
         return float("nan"), float("nan")
     base = float(l_vec @ beta[k:])

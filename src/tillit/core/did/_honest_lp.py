@@ -134,14 +134,13 @@ class EtaLp:
     def _remember(self, lam: np.ndarray, slack: np.ndarray) -> None:
         """Cache the vertex with a square basis: its positive rows, completed (for a
         degenerate vertex) by the tightest other rows that keep ``W_B`` invertible."""
-        pos = list(np.flatnonzero(lam > _TOL_LAMBDA))
-        rows = list(pos)
+        rows: list[int] = [int(i) for i in np.flatnonzero(lam > _TOL_LAMBDA)]
         for i in np.argsort(slack):
             if len(rows) == self.p + 1:
                 break
             if i in rows:
                 continue
-            trial = self.w[[*rows, int(i)]]
+            trial = self.w[np.array([*rows, int(i)])]
             if np.linalg.matrix_rank(trial) == len(rows) + 1:
                 rows.append(int(i))
         if len(rows) != self.p + 1:

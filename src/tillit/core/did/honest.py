@@ -216,7 +216,9 @@ def _check(
     if not (np.isfinite(beta).all() and np.isfinite(sigma).all()):
         raise EstimationError("betahat and sigma must be finite")
     if np.linalg.eigvalsh((sigma + sigma.T) / 2).min() < -1e-10 * np.abs(sigma).max():
-        raise EstimationError("sigma is not positive semi-definite")
+        raise EstimationError(
+            "sigma is not positive semi-definite (or is numerically zero)"
+        )
 
 
 def default_grid(
@@ -464,10 +466,9 @@ def _event_study(
 def _target(target: str | int | Sequence[float], e_post: np.ndarray) -> np.ndarray:
     t = e_post.size
     if isinstance(target, str):
-        if target == "first":
-            return np.eye(t)[0]
-        if target == "average":
-            return np.full(t, 1.0 / t)
+        if target in ("first", "average"):
+            out: np.ndarray = np.eye(t)[0] if target == "first" else np.full(t, 1.0 / t)
+            return out
         raise EstimationError(
             "target must be 'first', 'average', an event time or weights"
         )
@@ -477,7 +478,8 @@ def _target(target: str | int | Sequence[float], e_post: np.ndarray) -> np.ndarr
             raise EstimationError(
                 f"event time {target} is not a post-period ({', '.join(f'{x:g}' for x in e_post)})"
             )
-        return np.eye(t)[int(hit[0])]
+        unit: np.ndarray = np.eye(t)[int(hit[0])]
+        return unit
     lv = np.asarray(target, dtype=float).ravel()
     if lv.size != t:
         raise EstimationError(f"target weights need {t} entries (one per post-period)")
