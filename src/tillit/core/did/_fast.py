@@ -106,11 +106,19 @@ class Functionals:
 
         ``vy`` (C, B, T, K) holds ``sum_{i in c} v_bi Y_i``, ``vsum`` (C, B) ``sum v_bi``.
         """
-        out = np.zeros((vy.shape[1], *self.estimate.shape))
-        for c in range(vy.shape[0]):
-            out += np.matmul(self.coef[c], vy[c])  # (A, T) @ (B, T, K) -> (B, A, K)
+        out = self.coef_part(vy)
         out += np.einsum("cb,cak->bak", vsum, self.const)
-        return out / n
+        out /= n
+        return out
+
+    def coef_part(self, vy: np.ndarray) -> np.ndarray:
+        """``sum_c coef[c] @ vy[c]`` as (B, A, K): one GEMM over (cohort, period)."""
+        C, B, T, K = vy.shape
+        A = self.coef.shape[1]
+        lhs = self.coef.transpose(1, 0, 2).reshape(A, C * T)
+        rhs = vy.transpose(0, 2, 1, 3).reshape(C * T, B * K)
+        out: np.ndarray = (lhs @ rhs).reshape(A, B, K).transpose(1, 0, 2)
+        return out
 
     def combine(self, w: np.ndarray, extra: np.ndarray | None = None) -> Functionals:
         """Functionals ``w.T @ self`` (w: (A, A2)), plus an extra constant (C, A2, K)."""
@@ -157,6 +165,26 @@ def fast_cells(
     coef[:, cells.reference] = 0.0
     const[:, cells.reference] = 0.0
     return Functionals(estimate=att, coef=coef, const=const)
+
+
+def boot_cells_and_aggregates(
+    cells_f: Functionals,
+    agg_f: Functionals,
+    maps: AggregationMaps,
+    vy: np.ndarray,
+    vsum: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap draws of the cells and of ``agg_f = aggregate(cells_f, maps)``.
+
+    The aggregations' coefficients are ``maps.w``-combinations of the cells', so the
+    outcome-path part is computed once for the cells and combined (one GEMM, not two).
+    """
+    part = cells_f.coef_part(vy)  # (B, GT, K)
+    b_gt = part + np.einsum("cb,cak->bak", vsum, cells_f.const)
+    b_agg = np.einsum("bgk,ga->bak", part, maps.w, optimize=True)
+    b_agg += np.einsum("cb,cak->bak", vsum, agg_f.const)
+    return b_gt / n, b_agg / n
 
 
 def aggregate(cells_f: Functionals, maps: AggregationMaps) -> Functionals:

@@ -116,7 +116,7 @@ def _stats_fast(y: np.ndarray, codes: np.ndarray, ctx: _Chunk) -> _Stats:
     b_gt = b_agg = None
     if ctx.draws is not None:
         vy, vsum = _fast.bootstrap_sums(y, st, ctx.draws, ctx.rows, m.cohort_codes)
-        b_gt, b_agg = cf.boot(vy, vsum, n), af.boot(vy, vsum, n)
+        b_gt, b_agg = _fast.boot_cells_and_aggregates(cf, af, m, vy, vsum, n)
     pre = np.flatnonzero((c.group > c.time) & ~c.reference)
     dyn = np.flatnonzero(m.kind == "dynamic")
     full = (
