@@ -166,13 +166,18 @@ def _did(**kw: Any) -> None:
                     "--honest-target must be first, average or an event time"
                 ) from None
         for name in res.outcomes:
-            h = honest_did(
-                res,
-                name,
-                method=honest.replace("-", "_"),
-                m_grid=list(m_grid) or None,
-                target=tgt,
-            )
+            try:
+                h = honest_did(
+                    res,
+                    name,
+                    method=honest.replace("-", "_"),
+                    m_grid=list(m_grid) or None,
+                    target=tgt,
+                )
+            except EstimationError as err:  # one outcome's problem, not the batch's
+                out["outcomes"][name]["honest"] = {"error": err.message}
+                text.append(f"Honest DiD for {name}: not computed ({err.message})")
+                continue
             out["outcomes"][name]["honest"] = h.to_dict()
             text.append(h.summary())
     emit(out, "\n\n".join(text), kw["fmt"])

@@ -404,6 +404,13 @@ def test_cli_honest_flag(tmp_path: object, sim: Callable[..., pd.DataFrame]) -> 
     r = CliRunner().invoke(main, [*base, "--base-period", "universal", "--honest",
                                   "smoothness", "--honest-target", "x"])  # fmt: skip
     assert r.exit_code == 2 and "--honest-target" in r.stderr
+    r = CliRunner().invoke(main, [*base, "--base-period", "universal", "--honest",
+                                  "smoothness", "--honest-target", "99",
+                                  "--format", "json"])  # fmt: skip
+    assert r.exit_code == 0
+    assert (
+        "not a post-period" in json.loads(r.stdout)["outcomes"]["y1"]["honest"]["error"]
+    )
 
 
 def test_docs_name_every_honest_json_key() -> None:
