@@ -422,3 +422,27 @@ def test_docs_name_every_honest_json_key() -> None:
     keys = set(d) | set(d["sensitivity"][0]) | set(d["original"])
     missing = sorted(k for k in keys if f'"{k}"' not in docs)
     assert not missing, f"undocumented JSON keys: {missing}"
+
+
+@pytest.mark.parametrize("kind", ["ARP", "LF"])
+def test_one_post_period_coverage(kind: str) -> None:
+    """With one post-period (no nuisance parameters: HonestDiD's
+    ``.testInIdentifiedSet``), coverage of tau where delta is a linear pre-trend bent by
+    the full M at the treatment date (the edge of Delta^SD(M))."""
+    from tillit.core.did._honest_arp import NoNuisance
+
+    k, m, tau = 5, 0.01, 0.04
+    sig = _ar1(k + 1, 0.4, 0.008)
+    delta = 0.003 * hd.trend(k, 1)
+    delta[k] += m
+    a = hd.a_sd(k, 1)
+    d = np.full(len(a), m)
+    assert (a @ delta <= d + 1e-12).all()
+    truth = delta + np.r_[np.zeros(k), tau]
+    h = Hybrid(kind, 0.005 if kind == "LF" else 0.0)
+    test = NoNuisance(truth, sig, a, d, k, 0.05, h)
+    n, hits = 800, 0
+    for b in np.random.default_rng(5).multivariate_normal(truth, sig, size=n):
+        test.beta = b
+        hits += not test.rejects(tau)
+    assert hits / n >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / n)
