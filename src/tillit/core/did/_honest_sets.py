@@ -108,6 +108,11 @@ def sd_set(
         fl = optimal_flci(sigma, k, l_vec, m, kappa)
         h = Hybrid("FLCI", kappa, fl.v, fl.half_length)
         lo, hi = fl.interval(beta)
+        # exactly on the kappa-FLCI's ends the conditioning event is degenerate (the
+        # truncation interval collapses onto the statistic and HonestDiD's grid end can
+        # be accepted spuriously); the search starts a hair inside
+        pad = 1e-9 * (hi - lo)
+        lo, hi = lo + pad, hi - pad
     else:
         sdt = _sd_theta(sigma, k, l_vec)
         id_lo, id_hi = hd.identified_set(np.zeros_like(beta), a, d, k, l_vec)
