@@ -8,12 +8,15 @@ benchmarks/bench_synth.py.  The batched search must not end in a worse local opt
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
-import numpy as np
 import pandas as pd
 
 from tillit.core.synth import synth
+
+from ...reference.synth.test_prop99 import ADH_PREDICTORS
 
 PROP99 = (
     Path(__file__).parents[2] / "reference" / "synth" / "data" / "california_prop99.csv"
@@ -22,25 +25,20 @@ OLD_PROP99_MSPE = 1.7545609836630902**2
 OLD_M290_MSPE = 1.029982520324258**2
 
 
-def municipal_panel(n: int = 290, years: int = 20, seed: int = 1) -> pd.DataFrame:
-    """Same generator as ``municipal_panel`` in benchmarks/bench_synth.py."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(2003, 2003 + years)
-    load = rng.normal(size=(n, 3))
-    fac = rng.normal(size=(3, years)).cumsum(axis=1)
-    y = 100 + 5 * load @ fac + rng.normal(scale=1.0, size=(n, years))
-    x = load[:, :1] + rng.normal(scale=0.3, size=(n, years))
-    units = [f"{i:04d}" for i in range(n)]
-    df = pd.DataFrame(
-        {
-            "unit": np.repeat(units, years),
-            "year": np.tile(t, n),
-            "y": y.ravel(),
-            "x": x.ravel(),
-        }
-    )
-    df.loc[(df.unit == "0000") & (df.year >= 2015), "y"] -= 4.0
-    return df
+def _bench_module() -> ModuleType:
+    """benchmarks/bench_synth.py, whose ``municipal_panel`` generates the 290-unit panel."""
+    path = Path(__file__).parents[3] / "benchmarks" / "bench_synth.py"
+    spec = importlib.util.spec_from_file_location("_bench_synth", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def municipal_panel() -> pd.DataFrame:
+    """The benchmark's generated 290 x 20 panel (one generator, not a copy)."""
+    panel: pd.DataFrame = _bench_module().municipal_panel()
+    return panel
 
 
 def test_prop99_objective_not_worse_than_before() -> None:
@@ -52,15 +50,7 @@ def test_prop99_objective_not_worse_than_before() -> None:
         time="year",
         treated_units=["California"],
         treatment_start=1989,
-        predictors=[
-            "lnincome@1980-1988",
-            "retprice@1980-1988",
-            "age15to24@1980-1988",
-            "beer@1984-1988",
-            "cigsale@1975",
-            "cigsale@1980",
-            "cigsale@1988",
-        ],
+        predictors=ADH_PREDICTORS,
         placebo="none",
     )
     assert res.fits[0].pre_rmspe ** 2 <= OLD_PROP99_MSPE * (1 + 1e-9)
