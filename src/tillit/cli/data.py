@@ -38,13 +38,15 @@ def open_engine(*, prepare: bool = True) -> Engine:
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr; yields ``update(done, total)``."""
+def progress_bar(
+    label: str, unit: str = "rows"
+) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (a terminal only); yields ``update(done, total)``."""
     console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} rows"),
+        TextColumn("{task.completed:,}/{task.total:,} " + unit),
         TimeRemainingColumn(),
         console=console,
         transient=True,

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from tillit.cli.data import progress_bar
 from tillit.cli.options import (
     anticipation_option,
     bootstrap_option,
@@ -165,21 +166,28 @@ def _did(**kw: Any) -> None:
                 raise EstimationError(
                     "--honest-target must be first, average or an event time"
                 ) from None
-        for name in res.outcomes:
-            try:
-                h = honest_did(
-                    res,
-                    name,
-                    method=honest.replace("-", "_"),
-                    m_grid=list(m_grid) or None,
-                    target=tgt,
-                )
-            except EstimationError as err:  # one outcome's problem, not the batch's
-                out["outcomes"][name]["honest"] = {"error": err.message}
-                text.append(f"Honest DiD for {name}: not computed ({err.message})")
-                continue
-            out["outcomes"][name]["honest"] = h.to_dict()
-            text.append(h.summary())
+        names = list(res.outcomes)
+        with progress_bar("honest DiD", unit="steps") as update:
+            for i, name in enumerate(names):
+
+                def step(done: int, total: int, i: int = i) -> None:
+                    update(i * total + done, len(names) * total)
+
+                try:
+                    h = honest_did(
+                        res,
+                        name,
+                        method=honest.replace("-", "_"),
+                        m_grid=list(m_grid) or None,
+                        target=tgt,
+                        progress=step,
+                    )
+                except EstimationError as err:  # one outcome's problem, not the batch's
+                    out["outcomes"][name]["honest"] = {"error": err.message}
+                    text.append(f"Honest DiD for {name}: not computed ({err.message})")
+                    continue
+                out["outcomes"][name]["honest"] = h.to_dict()
+                text.append(h.summary())
     emit(out, "\n\n".join(text), kw["fmt"])
 
 

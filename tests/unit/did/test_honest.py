@@ -446,3 +446,18 @@ def test_one_post_period_coverage(kind: str) -> None:
         test.beta = b
         hits += not test.rejects(tau)
     assert hits / n >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / n)
+
+
+def test_progress_is_reported_after_each_m() -> None:
+    calls: list[tuple[int, int]] = []
+    res = honest_sensitivity(
+        BETA,
+        SIGMA,
+        K,
+        T,
+        m_grid=[0.0, 0.01, 0.05],
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    quiet = honest_sensitivity(BETA, SIGMA, K, T, m_grid=[0.0, 0.01, 0.05])
+    assert res.to_dict() == quiet.to_dict()

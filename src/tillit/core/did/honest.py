@@ -44,7 +44,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,7 @@ def honest_sensitivity(
     seed: int = 0,
     target: str | None = None,
     outcome: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> HonestResult:
     """Robust intervals for ``theta = l' tau_post`` over a grid of ``M`` (HonestDiD's
     ``createSensitivityResults`` / ``createSensitivityResults_relativeMagnitudes``).
@@ -149,6 +150,8 @@ def honest_sensitivity(
         critical value.
     target, outcome
         Labels for the output.
+    progress
+        Called as ``progress(done, total)`` after each value of ``M``.
     """
     if method not in _METHODS:
         raise EstimationError("method must be 'smoothness' or 'relative_magnitudes'")
@@ -179,6 +182,8 @@ def honest_sensitivity(
         lows.append(lo)
         highs.append(hi)
         opens.append(op)
+        if progress is not None:
+            progress(len(lows), ms.size)
     est = float(lv @ beta[k:])
     se = float(np.sqrt(max(lv @ sig[k:, k:] @ lv, 0.0)))
     z = float(special.ndtri(1 - alpha / 2))
@@ -280,7 +285,7 @@ def honest_did(
         Default: one minus the result's level.
     **kw
         Passed to :func:`honest_sensitivity` (``bias``, ``grid_points``, ``lf_draws``,
-        ``seed``).
+        ``seed``, ``progress``).
     """
     res = result
     if hasattr(result, "outcomes"):
