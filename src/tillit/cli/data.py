@@ -13,7 +13,13 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy import Engine
 
 from tillit.config import load_settings
@@ -46,7 +52,8 @@ def progress_bar(
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} " + unit),
+        MofNCompleteColumn(),  # shows "?" for the total until it is known
+        TextColumn(unit),
         TimeRemainingColumn(),
         console=console,
         transient=True,
