@@ -268,3 +268,19 @@ def test_placebo_shared_gram_matches_own_gram_per_replicate(
     for (om_s, lam_s), (om_o, lam_o) in zip(shared, own, strict=True):
         np.testing.assert_allclose(om_s, om_o, rtol=0, atol=1e-12)
         np.testing.assert_allclose(lam_s, lam_o, rtol=0, atol=1e-12)
+
+
+def test_private_scipy_kernel_is_self_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled row update is scipy-private: it is used only after it reproduces a
+    known product, and a changed one falls back to numpy instead of failing."""
+    from scipy.sparse import _sparsetools
+
+    from tillit.core.synth import _fw
+
+    assert _fw._load_kernel() is not None
+
+    def broken(*args: object) -> None:
+        raise TypeError("signature changed")
+
+    monkeypatch.setattr(_sparsetools, "csr_matvecs", broken)
+    assert _fw._load_kernel() is None

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -100,10 +101,30 @@ def _axpy_rows(st: _State, coef: np.ndarray, row: np.ndarray) -> None:
         W += buf
 
 
-try:  # scipy's compiled CSR kernel: y += A x in one pass; numpy fallback otherwise
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except ImportError:  # pragma: no cover - depends on the scipy build
-    _csr_matvecs = None
+def _load_kernel() -> Any:
+    """scipy's compiled CSR kernel ``Y += A X`` (a private scipy function), or None.
+
+    It is used only after it computes a known product correctly, so a scipy release
+    that moves or changes it falls back to numpy instead of failing.
+    """
+    try:
+        from scipy.sparse._sparsetools import csr_matvecs as kernel
+    except ImportError:  # pragma: no cover - depends on the scipy build
+        return None
+    indptr = np.array([0, 1, 2], dtype=np.intp)
+    indices = np.array([2, 0], dtype=np.intp)
+    data = np.array([2.0, 3.0])
+    x = np.arange(6.0).reshape(3, 2)
+    y = np.ones((2, 2))
+    try:
+        kernel(2, 3, 2, indptr, indices, data, x.ravel(), y.ravel())
+    except Exception:  # pragma: no cover - a changed private signature
+        return None
+    expected = 1.0 + np.array([[8.0, 10.0], [0.0, 3.0]])
+    return kernel if np.array_equal(y, expected) else None
+
+
+_csr_matvecs = _load_kernel()
 FUSED = True
 """Use scipy's CSR kernel for the row update (tests switch it off to compare)."""
 
