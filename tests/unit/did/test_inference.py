@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tillit.core.did import att_gt
-from tillit.core.did._inference import adjust_pvalues, romano_wolf
+from tillit.core.did._inference import adjust_pvalues, bootstrap_se, romano_wolf
 
 KW = {
     "unit": "id",
@@ -84,3 +84,22 @@ def test_romano_wolf_independent_equals_sidak_like() -> None:
     assert p[0] == pytest.approx(1 - (1 - 2 * 0.0013499) ** 3, abs=0.004)
     # last step: only itself remains
     assert p[2] == pytest.approx(0.617, abs=0.02)
+
+
+@pytest.mark.parametrize("reps", [10, 49, 99, 100, 999, 1000, 1999])
+def test_bootstrap_se_is_r_type1_iqr(reps: int) -> None:
+    """IQR / normal IQR with R's quantile(type = 1), computed the slow way with numpy."""
+    from scipy import stats
+
+    rng = np.random.default_rng(reps)
+    draws = rng.normal(size=(reps, 7, 3)) * np.array([1.0, 2.0, 0.5])
+    draws[3, 2, 1] = np.nan
+    draws[:, 4, 0] = 0.0  # degenerate column
+    q = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
+    slow = (q[1] - q[0]) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    slow = np.where(slow <= np.sqrt(np.finfo(float).eps) * 10, np.nan, slow)
+    got = bootstrap_se(draws)
+    assert got.shape == (7, 3)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(slow))
+    assert np.isnan(got[2, 1]) and np.isnan(got[4, 0])
+    np.testing.assert_allclose(got, slow, rtol=1e-15, equal_nan=True)

@@ -181,10 +181,22 @@ def boot_cells_and_aggregates(
     outcome-path part is computed once for the cells and combined (one GEMM, not two).
     """
     part = cells_f.coef_part(vy)  # (B, GT, K)
-    b_gt = part + np.einsum("cb,cak->bak", vsum, cells_f.const)
-    b_agg = np.einsum("bgk,ga->bak", part, maps.w, optimize=True)
-    b_agg += np.einsum("cb,cak->bak", vsum, agg_f.const)
-    return b_gt / n, b_agg / n
+    B, GT, K = part.shape
+    A = maps.w.shape[1]
+    b_gt = part + _vsum_const(vsum, cells_f.const)
+    # (B*K, GT) @ (GT, A): the aggregations' outcome-path part
+    b_agg = (part.transpose(0, 2, 1).reshape(B * K, GT) @ maps.w).reshape(B, K, A)
+    b_agg = b_agg.transpose(0, 2, 1) + _vsum_const(vsum, agg_f.const)
+    b_gt /= n
+    b_agg /= n
+    return b_gt, b_agg
+
+
+def _vsum_const(vsum: np.ndarray, const: np.ndarray) -> np.ndarray:
+    """``sum_c vsum[c, b] const[c, a, k]`` as (B, A, K), one matrix product."""
+    C, A, K = const.shape
+    out: np.ndarray = (vsum.T @ const.reshape(C, A * K)).reshape(-1, A, K)
+    return out
 
 
 def aggregate(cells_f: Functionals, maps: AggregationMaps) -> Functionals:
