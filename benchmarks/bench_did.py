@@ -368,7 +368,7 @@ def main() -> None:
     rows += run_work(
         "2900x20, 1 outcome, 999 bootstrap", big, ys[:1], 999, reps, budget
     )
-    rows += run_work(f"2900x20, {k_many} outcomes, analytic", big, ys, 0, 1, budget)
+    rows += run_work(f"2900x20, {k_many} outcomes, analytic", big, ys, 0, reps, budget)
     rows += run_event_study(small, reps)
     table = fmt(rows)
     print(table)
