@@ -7,13 +7,17 @@ reason, except under ``TILLIT_STRICT=1`` (set by .ci/run), where their absence f
 from __future__ import annotations
 
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+
+from tillit.store.db import make_engine, upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(
@@ -67,3 +71,43 @@ def fresh_pg_database(url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+"""Parameters of a database fixture that runs on SQLite and on PostgreSQL."""
+
+
+def migrated_database(
+    request: pytest.FixtureRequest,
+    directory: Path,
+    fill: Callable[[Engine], None] | None = None,
+) -> Iterator[Engine]:
+    """A migrated database, filled by ``fill``, for a fixture parametrised by BACKENDS.
+
+    SQLite: a file in ``directory``. PostgreSQL: a fresh database on the test server
+    (:func:`fresh_pg_database`), dropped afterwards. Use as ``yield from`` in a fixture.
+    """
+    gen = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{directory / 'tillit.db'}"
+    else:
+        gen = fresh_pg_database(request.getfixturevalue("pg_url"))
+        url = next(gen)
+    eng = make_engine(url)
+    try:
+        upgrade(eng)
+        if fill is not None:
+            fill(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        if gen is not None:
+            gen.close()
+
+
+def csrf_of(client: Any, path: str = "/signin") -> str:
+    """The CSRF token in a page's form (``client``: a FastAPI TestClient)."""
+    html = client.get(path).text
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, f"no CSRF field on {path}"
+    return m.group(1)

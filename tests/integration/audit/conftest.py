@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from tillit.config import Settings
 from tillit.store.db import make_engine, upgrade
 from tillit.web.app import create_app
+
+from ...conftest import BACKENDS, migrated_database
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -86,41 +86,11 @@ def csrf_of(client: TestClient, path: str = "/signin") -> str:
     return str(WS.csrf_of(client, path))
 
 
-def pg_database(url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database on the server at ``url`` (dropped afterwards)."""
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"tillit_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def store_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """The workspace on a fresh SQLite file or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('st') / 'st.db'}")
-        upgrade(eng)
-        WS.build_workspace(eng)
-        yield eng
-        eng.dispose()
-        return
-    gen = pg_database(request.getfixturevalue("pg_url"))
-    eng = make_engine(next(gen))
-    try:
-        upgrade(eng)
-        WS.build_workspace(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        gen.close()
+    yield from migrated_database(
+        request, tmp_path_factory.mktemp("st"), WS.build_workspace
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,6 @@ from tillit.services import network as net
 from tillit.services import pilots as ps
 from tillit.services.auth import create_user, get_user
 from tillit.services.catalog import seed_geography
-from tillit.store.db import make_engine, upgrade
 from tillit.store.tables import (
     import_batches,
     indicators,
@@ -35,7 +33,7 @@ from tillit.store.tables import (
     users,
 )
 
-from ...conftest import fresh_pg_database as _pg_database
+from ...conftest import BACKENDS, migrated_database
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -142,28 +140,12 @@ def register_pilots(engine: Engine) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])  # fmt: skip
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Engine]:  # fmt: skip
+@pytest.fixture(scope="module", params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """A migrated database with the planted workspace and pilots A, B, C registered."""
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("eval") / "tillit.db"
-        eng = make_engine(f"sqlite:///{path}")
-        upgrade(eng)
-        build(eng)
-        yield eng
-        eng.dispose()
-        return
-    gen = _pg_database(request.getfixturevalue("pg_url"))
-    eng = make_engine(next(gen))
-    try:
-        upgrade(eng)
-        build(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        gen.close()
+    yield from migrated_database(request, tmp_path_factory.mktemp("eval"), build)
 
 
 @pytest.fixture(scope="module")

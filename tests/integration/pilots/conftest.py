@@ -8,10 +8,8 @@ its own database (``tillit_<random>``) on TILLIT_TEST_PG_URL and drops it afterw
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +20,6 @@ from tillit.config import Settings
 from tillit.domain.records import Actor
 from tillit.services.auth import create_user, get_user
 from tillit.services.catalog import seed_geography
-from tillit.store.db import make_engine, upgrade
 from tillit.store.tables import (
     import_batches,
     indicators,
@@ -33,7 +30,7 @@ from tillit.store.tables import (
 )
 from tillit.web.app import create_app
 
-from ...conftest import fresh_pg_database as _pg_database
+from ...conftest import BACKENDS, csrf_of, migrated_database
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -115,32 +112,12 @@ def build(engine: Engine) -> None:
         create_user(engine, name, PASSWORDS[name], role, organisation_code=org)
 
 
-@pytest.fixture(
-    scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """A migrated database holding the pilot workspace."""
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("pilots") / "tillit.db"
-        eng = make_engine(f"sqlite:///{path}")
-        upgrade(eng)
-        build(eng)
-        yield eng
-        eng.dispose()
-        return
-    gen = _pg_database(request.getfixturevalue("pg_url"))
-    url = next(gen)
-    eng = make_engine(url)
-    try:
-        upgrade(eng)
-        build(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        gen.close()
+    yield from migrated_database(request, tmp_path_factory.mktemp("pilots"), build)
 
 
 @pytest.fixture(scope="module")
@@ -170,14 +147,6 @@ def client(app: Any) -> Iterator[TestClient]:
     """An anonymous client (fresh cookies per test)."""
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-
-
-def csrf_of(client: TestClient, path: str = "/signin") -> str:
-    """The CSRF token from a page's form."""
-    html = client.get(path).text
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, f"no CSRF field on {path}"
-    return m.group(1)
 
 
 def sign_in(client: TestClient, username: str) -> str:
