@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from tillit.config import Settings
-from tillit.domain.records import Actor
-from tillit.services.auth import create_user, get_user
+from tillit.services.auth import create_user
 from tillit.services.catalog import seed_geography
-from tillit.store.tables import organisations, units, users
-from tillit.web.app import create_app
+from tillit.store.tables import organisations, units
 
 from ...conftest import BACKENDS, csrf_of, migrated_database
+from ..pilots.conftest import actors, app, client  # the same fixtures, on this engine
+
+__all__ = [
+    "PASSWORDS",
+    "UNITS",
+    "actors",
+    "app",
+    "build",
+    "client",
+    "csrf_of",
+    "engine",
+]
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -64,35 +72,6 @@ def engine(
 ) -> Iterator[Engine]:
     """A migrated database holding the workspace."""
     yield from migrated_database(request, tmp_path_factory.mktemp("surveys"), build)
-
-
-@pytest.fixture(scope="module")
-def actors(engine: Engine) -> dict[str, Actor]:
-    """The workspace's users as actors, plus ``public``."""
-    with engine.connect() as conn:
-        ids = dict(conn.execute(select(users.c.username, users.c.id)).all())
-    out = {name: get_user(engine, uid).actor() for name, uid in ids.items()}
-    out["public"] = Actor()
-    return out
-
-
-@pytest.fixture(scope="module")
-def app(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The web app on the module's database."""
-    settings = Settings(
-        database_url=str(engine.url),
-        data_dir=tmp_path_factory.mktemp("data"),
-        secret_key="t" * 32,
-        demo=False,
-    )
-    return create_app(settings, engine=engine)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    """An anonymous client (fresh cookies per test)."""
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
 
 
 def sign_in(client: TestClient, username: str) -> str:
