@@ -6,6 +6,8 @@ line search, ``vals`` recomputed from scratch every iteration, the stop once
 updates.  The batched solver keeps ``H x - q`` and two scalars up to a per-problem
 scale, recomputes them every ``RECOMPUTE`` iterations and pads problems of different
 sizes; these tests check that none of that changes an iterate by more than 1e-12.
+Both paths are held to R's loop: the compiled one (numba, ``_fw_kernel``) that runs
+by default, and the numpy lock-step one it falls back to.
 """
 
 from __future__ import annotations
@@ -80,7 +82,26 @@ def _problems(seed: int):
 CHECKPOINTS = (1, 2, 3, 7, 60, 127, 128, 129, 700, 3000)
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on the compiled loop and again on the numpy lock-step path."""
+    monkeypatch.setattr(_fw, "JIT", request.param == "compiled")
+    return str(request.param)
+
+
+@pytest.fixture
+def numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of the numpy path's own machinery (scale, fused update, lone problem)."""
+    monkeypatch.setattr(_fw, "JIT", False)
+
+
+def test_compiled_kernel_is_in_use() -> None:
+    """numba is a dependency: the compiled loop must load, not fall back silently."""
+    assert _fw.JIT and _fw._jit() is not None
+
+
 @pytest.mark.parametrize("seed", range(3))
+@pytest.mark.usefixtures("path")
 def test_batched_iterates_match_literal_r_loop(seed: int) -> None:
     """Mixed sizes in one padded batch: every checkpoint iterate equals R's, to 1e-12."""
     probs = _problems(seed)
@@ -92,6 +113,7 @@ def test_batched_iterates_match_literal_r_loop(seed: int) -> None:
             np.testing.assert_allclose(x, refs[k][c], rtol=0, atol=1e-12)
 
 
+@pytest.mark.usefixtures("path")
 def test_problems_stop_where_r_stops() -> None:
     """Each problem stops at R's iteration, not one earlier or later."""
     probs = [(*p[:4], 1e-2) for p in _problems(4)]
@@ -107,6 +129,7 @@ def test_problems_stop_where_r_stops() -> None:
         assert np.abs(want[0] - ref).max() > 0
 
 
+@pytest.mark.usefixtures("numpy_path")
 def test_alone_and_in_a_batch_agree() -> None:
     """A lone problem takes the scalar path; in a batch, the vector path."""
     probs = _problems(5)
@@ -117,6 +140,7 @@ def test_alone_and_in_a_batch_agree() -> None:
         np.testing.assert_allclose(alone, batch[k], rtol=0, atol=1e-13)
 
 
+@pytest.mark.usefixtures("numpy_path")
 def test_fused_row_update_equals_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     """scipy's CSR kernel and the numpy take-scale-add give the same iterates."""
     probs = _problems(6)
@@ -131,6 +155,7 @@ def test_fused_row_update_equals_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("recompute", "tiny"), [(1, 1e-100), (10**9, 1e-100), (128, 0.3)]
 )
+@pytest.mark.usefixtures("path")
 def test_recompute_and_rescale_do_not_move_iterates(
     monkeypatch: pytest.MonkeyPatch, recompute: int, tiny: float
 ) -> None:
@@ -147,6 +172,7 @@ def test_recompute_and_rescale_do_not_move_iterates(
         np.testing.assert_allclose(x, ref, rtol=0, atol=1e-12)
 
 
+@pytest.mark.usefixtures("path")
 def test_full_step_to_a_vertex_then_stop() -> None:
     """A step of exactly 1 lands on a vertex; choosing it again is R's zero step."""
     A = np.diag([10.0, 1.0, 1.0])
@@ -188,6 +214,7 @@ def prop99() -> np.ndarray:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("path")
 def test_prop99_fit_and_placebo_replicates_match_r(prop99: np.ndarray) -> None:
     """Prop 99: the fit's and three placebo replicates' weights vs R's loop.
 
@@ -221,6 +248,7 @@ def test_prop99_fit_and_placebo_replicates_match_r(prop99: np.ndarray) -> None:
         np.testing.assert_allclose(om, om_r, rtol=0, atol=1e-12)
 
 
+@pytest.mark.usefixtures("path")
 def test_chunks_respect_the_memory_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches larger than the cap run in chunks with the same results."""
     probs = _problems(9)
@@ -240,6 +268,7 @@ def test_overflowing_data_is_an_estimation_error() -> None:
 
 
 @pytest.mark.parametrize(("method", "n1"), [("sdid", 1), ("sdid", 2), ("sc", 1)])
+@pytest.mark.usefixtures("path")
 def test_placebo_shared_gram_matches_own_gram_per_replicate(
     method: str, n1: int
 ) -> None:
@@ -284,3 +313,38 @@ def test_private_scipy_kernel_is_self_checked(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(_sparsetools, "csr_matvecs", broken)
     assert _fw._load_kernel() is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_and_numpy_paths_agree_on_placebo_batches(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shared-Gram placebo problems and own-Gram time-weight problems in one padded
+    batch (what :func:`placebo_draws` solves): the two paths give the same weights."""
+    rng = np.random.default_rng(20 + seed)
+    N0, n1, T0, T = 13, 1 + seed % 2, 8, 11
+    L = rng.normal(size=(N0 + n1, 2)) @ rng.normal(size=(2, T))
+    Y = L + rng.normal(scale=0.3, size=L.shape)
+    fit = sdid_matrix(Y, N0, T0)
+    perms = np.stack([rng.permutation(N0) for _ in range(9)])
+    got = {}
+    for jit in (True, False):
+        monkeypatch.setattr(_fw, "JIT", jit)
+        got[jit] = core.placebo_weights(fit, Y, perms, N0 - n1)
+    for (om_c, lam_c), (om_n, lam_n) in zip(got[True], got[False], strict=True):
+        np.testing.assert_allclose(om_c, om_n, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(lam_c, lam_n, rtol=0, atol=1e-12)
+
+
+def test_compiled_path_uses_every_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Problems dealt out over several threads give the weights of one thread."""
+    from tillit.core.synth import _fw_kernel
+
+    probs = _problems(11) * 3
+    Ys, zeta, icpt, init, tol = (list(z) for z in zip(*probs, strict=True))
+    many = fw_solve(Ys, np.array(zeta), np.array(icpt), init, np.array(tol), 900)
+    assert _fw_kernel.lanes() >= 1
+    monkeypatch.setattr(_fw_kernel, "lanes", lambda: 1)
+    one = fw_solve(Ys, np.array(zeta), np.array(icpt), init, np.array(tol), 900)
+    for x, y in zip(many, one, strict=True):
+        np.testing.assert_array_equal(x, y)

@@ -128,6 +128,59 @@ _csr_matvecs = _load_kernel()
 FUSED = True
 """Use scipy's CSR kernel for the row update (tests switch it off to compare)."""
 
+JIT = True
+"""Run batches in the compiled loop of ``_fw_kernel`` when numba is installed (tests
+switch it off to compare with the numpy path)."""
+
+JIT_MIN = 32
+"""Smallest batch that loads the compiled loop.  Loading numba costs about 0.7 s once
+per process, more than the numpy path takes for a fit's two problems (~40 ms) but
+far less than it saves on variance replicates (Prop 99, 200 placebo draws: 0.45 s ->
+0.05 s).  Once loaded, every batch uses it."""
+
+_UNSET: Any = object()
+_jit_kernel: Any = _UNSET
+
+
+def _jit() -> Any:
+    """``_fw_kernel.run``, or None when numba cannot be imported (imported once,
+    on first use, so that code which never solves weights never loads numba)."""
+    global _jit_kernel
+    if _jit_kernel is _UNSET:
+        try:
+            from tillit.core.synth import _fw_kernel
+        except ImportError:  # pragma: no cover - numba missing or broken
+            _jit_kernel = None
+        else:
+            _jit_kernel = _fw_kernel.run
+    return _jit_kernel
+
+
+def _loaded() -> bool:
+    """Whether the compiled loop is already loaded in this process."""
+    return _jit_kernel is not _UNSET and _jit_kernel is not None
+
+
+def _run_compiled(kernel: Any, g: Gram, x: np.ndarray, max_iter: int) -> np.ndarray:
+    """Run the batch in the compiled loop (``x`` is updated in place and returned)."""
+    i64 = np.int64
+    P = np.zeros((1, 1)) if g.P is None else np.ascontiguousarray(g.P, dtype=float)
+    kernel(
+        np.ascontiguousarray(g.R, dtype=float),
+        P,
+        g.P is not None,
+        np.ascontiguousarray(g.z, dtype=float),
+        np.ascontiguousarray(g.q, dtype=float),
+        np.ascontiguousarray(g.off, dtype=i64),
+        np.ascontiguousarray(g.zoff, dtype=i64),
+        np.ascontiguousarray(g.m, dtype=i64),
+        np.ascontiguousarray(g.tol, dtype=float),
+        x,
+        int(max_iter),
+        RECOMPUTE,
+    )
+    return x
+
 
 class _State:
     """The active problems of a run: scaled weights ``u`` and gradient ``W``, scalars."""
@@ -187,9 +240,12 @@ class _State:
 
 def run_fw(g: Gram, x0: np.ndarray, max_iter: int) -> np.ndarray:
     """Frank-Wolfe steps from ``x0`` (``(B, M)``, zero on padding) until each stops."""
-    out = np.array(x0, dtype=float)
+    out = np.array(x0, dtype=float, order="C")
     if max_iter < 1 or len(out) == 0:
         return out
+    kernel = _jit() if JIT and (len(out) >= JIT_MIN or _loaded()) else None
+    if kernel is not None:
+        return _run_compiled(kernel, g, out, max_iter)
     st = _State(g, out)
     t = 1
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -37,6 +37,7 @@ __all__ = [
     "placebo_weights",
     "refit",
     "tau",
+    "taus",
 ]
 
 METHODS = ("sdid", "sc", "did")
@@ -187,6 +188,17 @@ def tau(Y: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray) -> flo
     return float(u @ Y @ v)
 
 
+def taus(
+    Y: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray
+) -> np.ndarray:
+    """:func:`tau` of many same-shape panels ``Y[b]`` with weights ``om[b]``, ``lam[b]``."""
+    B, N, T = Y.shape
+    u = np.concatenate([-om, np.full((B, N - N0), 1.0 / (N - N0))], axis=1)
+    v = np.concatenate([-lam, np.full((B, T - T0), 1.0 / (T - T0))], axis=1)
+    out: np.ndarray = np.einsum("bn,bnt,bt->b", u, Y, v)
+    return out
+
+
 def _init_weights(
     method: str, N0: int, T0: int
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -274,12 +286,9 @@ def placebo_draws(
         )
     perms = np.stack([rng.permutation(N0) for _ in range(reps)])
     weights = placebo_weights(fit, Y, perms, N0 - n1)
-    return np.array(
-        [
-            tau(Y[p], N0 - n1, fit.T0, om, lam)
-            for p, (om, lam) in zip(perms, weights, strict=True)
-        ]
-    )
+    om = np.stack([w[0] for w in weights])
+    lam = np.stack([w[1] for w in weights])
+    return taus(Y[perms], N0 - n1, fit.T0, om, lam)
 
 
 def placebo_weights(
@@ -293,10 +302,10 @@ def placebo_weights(
     """
     o, T0, B = fit.options, fit.T0, len(perms)
     lam = [fit.lambda_] * B
-    om = [_sum_normalize(fit.omega[p[:n0]]) for p in perms]
+    om = list(_sum_normalize(fit.omega[perms[:, :n0]]))
     parts, inits = [], []
     if o.update_lambda:
-        probs = [collapsed(Y[p], n0, T0)[:n0] for p in perms]
+        probs = list(collapsed(Y[perms], n0, T0)[:, :n0])
         parts.append(gram(probs, o.zeta_lambda, True, o.min_decrease))
         inits.append(padded(parts[-1], lam))
     if o.update_omega:
