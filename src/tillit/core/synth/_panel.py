@@ -84,30 +84,34 @@ def to_wide(
             row=i + 1,
             field=outcome,
         )
-    dup = df.duplicated([unit, time])
+    ucode, ulabels = pd.factorize(df[unit], sort=True)
+    tcode, tlabels = pd.factorize(df[time], sort=True)
+    for code, col in ((ucode, unit), (tcode, time)):
+        if (code < 0).any():
+            i = int(np.flatnonzero(code < 0)[0])
+            raise DataError(f"'{col}' is missing", row=i + 1, field=col)
+    N, T = len(ulabels), len(tlabels)
+    cell = ucode.astype(np.int64) * T + tcode
+    dup = pd.Series(cell).duplicated().to_numpy()
     if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
+        i = int(np.flatnonzero(dup)[0])
         raise DataError(
             f"unit '{df[unit].iloc[i]}' appears twice in period {df[time].iloc[i]}",
             row=i + 1,
             field=time,
         )
-    wide = pd.DataFrame({"u": df[unit], "t": df[time], "y": y}).pivot(
-        index="u", columns="t", values="y"
-    )
-    wide = wide.sort_index(axis=1)
-    if wide.isna().any().any():
-        r, c = np.argwhere(wide.isna().to_numpy())[0]
+    Y = np.full(N * T, np.nan)
+    Y[cell] = y.to_numpy(dtype=float)
+    Y = Y.reshape(N, T)
+    units, times = pd.Index(ulabels), pd.Index(tlabels)
+    if len(cell) < N * T:
+        r, c = np.argwhere(np.isnan(Y))[0]
         raise DataError(
-            f"unbalanced panel: unit '{wide.index[r]}' has no row for period "
-            f"{wide.columns[c]} (synthetic control and SDID need every unit in every period)",
+            f"unbalanced panel: unit '{units[r]}' has no row for period "
+            f"{times[c]} (synthetic control and SDID need every unit in every period)",
             field=time,
         )
-    return WidePanel(
-        Y=wide.to_numpy(dtype=float),
-        units=tuple(wide.index),
-        times=np.asarray(wide.columns),
-    )
+    return WidePanel(Y=Y, units=tuple(units), times=np.asarray(times))
 
 
 def resolve_starts(
