@@ -86,7 +86,10 @@ def _fill(
         Y = Y - Y.mean(axis=1, keepdims=True)
     m = Y.shape[2] - 1
     A = Y[:, :, :m]
-    np.einsum("kti,ktj->kij", A, A, out=out)  # no BLAS threads (they spin under load)
+    if m <= 64:  # BLAS, 15x einsum; too small a product for BLAS to start threads
+        np.matmul(A.transpose(0, 2, 1), A, out=out)
+    else:  # einsum: no BLAS threads (they spin under load)
+        np.einsum("kti,ktj->kij", A, A, out=out)
     d = np.arange(m)
     out[:, d, d] += eta[:, None]
     q = np.matmul(Y[:, None, :, m], A)[:, 0, :]

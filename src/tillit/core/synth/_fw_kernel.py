@@ -169,8 +169,7 @@ def run_batch(
     x: np.ndarray,
     max_iter: int,
     recompute: int,
-    lane: int,
-    lanes: int,
+    ks: np.ndarray,
 ) -> None:  # pragma: no cover - compiled; tested against the numpy path
     """Run every problem of a batch from its weights ``x`` (updated in place).
 
@@ -178,11 +177,10 @@ def run_batch(
     ``P[k]`` when ``has_p``, and its ``H_ii - 2 q_i`` and ``q_i`` sit at
     ``z[zoff[k] + i]`` and ``q[zoff[k] + i]``.  Steps stop after ``max_iter`` or once
     a step from the second on lowers ``x'Hx - 2 q'x`` by no more than ``tol[k]``.
-    Only problems ``lane, lane + lanes, ...`` are run, so that several threads can
-    share a batch.
+    Only the problems ``ks`` are run, so that several threads can share a batch.
     """
     Rk = np.empty((x.shape[1], x.shape[1]) if has_p else (0, 0))
-    for k in range(lane, x.shape[0], lanes):
+    for k in ks:
         mk, o = m[k], off[k]
         if has_p:  # this problem's own rows, so that a step reads one row, not two
             for i in range(mk):
@@ -214,14 +212,18 @@ def run(
 ) -> None:
     """:func:`run_batch` over :func:`lanes` threads (the loop releases the GIL).
 
-    Problem ``k`` goes to lane ``k % lanes``, so that the cheap time-weight problems
-    and the dear unit-weight ones are spread evenly.
+    The problems go out in small tasks, largest first, to whichever thread is free:
+    they differ in size and in how long they run, so a fixed split leaves one thread
+    idle while the other finishes.
     """
-    n = min(lanes(), len(x))
+    B = len(x)
+    n = min(lanes(), B)
     args = (R, P, has_p, z, q, off, zoff, m, tol, x, max_iter, recompute)
     if n <= 1:
-        run_batch(*args, 0, 1)
+        run_batch(*args, np.arange(B))
         return
+    order = np.argsort(-np.asarray(m), kind="stable")
+    tasks = np.array_split(order, min(B, 8 * n))
     with ThreadPoolExecutor(n) as pool:
-        for f in [pool.submit(run_batch, *args, w, n) for w in range(n)]:
+        for f in [pool.submit(run_batch, *args, ks) for ks in tasks]:
             f.result()
