@@ -32,9 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tillit.core.synth._solvers import dense_weights, weighted_simplex_lsq
+from tillit.core.synth._solvers import (
+    dense_weights,
+    simplex_lsq_eq,
+    weighted_simplex_lsq,
+)
 
-__all__ = ["NestedBatch", "nested_v_batch"]
+__all__ = ["NestedBatch", "nested_v_batch", "perfect_fit", "search_v"]
 
 BOUND = 12.0  # theta box: predictor weights span at most exp(24)
 FTOL = 1e-10  # a BFGS run stops when its loss falls by less than this (relative)
@@ -341,6 +345,11 @@ def _corners(theta: np.ndarray) -> np.ndarray:
     return out
 
 
+PERFECT = 1e-18
+"""A predictor fit counts as perfect when its mean squared error (scaled predictors)
+is at most this times ``1 + mean(X1^2)``."""
+
+
 def nested_v_batch(
     prob: NestedBatch,
     *,
@@ -351,6 +360,81 @@ def nested_v_batch(
     n_polish: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nested ``V`` for every problem: returns ``v (N, k)``, ``w (N, J)``, ``loss (N,)``.
+
+    A problem whose predictors some donor mix reproduces exactly takes
+    :func:`perfect_fit` (its ``v`` is reported as equal weights); the others are
+    searched by :func:`search_v`.
+    """
+    N, k, J = prob.X0.shape
+    hit, w_hit, f_hit = perfect_fit(prob)
+    if not hit.any():
+        return search_v(prob, n_random, n_runs, max_iter, rounds, n_polish)
+    v = np.full((N, k), 1.0 / k)
+    w = np.zeros((N, J))
+    f = np.zeros(N)
+    w[hit], f[hit] = w_hit, f_hit
+    rest = np.flatnonzero(~hit)
+    if len(rest):
+        sub = search_v(prob.take(rest), n_random, n_runs, max_iter, rounds, n_polish)
+        v[rest], w[rest], f[rest] = sub
+    return v, w, f
+
+
+def perfect_fit(prob: NestedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Problems whose predictors a donor mix reproduces exactly, and their weights.
+
+    When ``X1 = X0 w`` has a solution on the simplex, every ``V > 0`` has the same
+    inner solutions, all such ``w``: the predictors no longer pick the weights, and
+    the nested problem's own criterion (the pre-period outcome fit) must.  Among
+    them the weights with the best outcome fit are taken,
+    ``argmin ||Z1 - Z0 w||^2`` subject to ``X0 w = X1`` on the simplex (the
+    optimistic bilevel solution of Becker & Kloessner 2018 and Malo et al. 2024,
+    which a search over ``V`` can only approach); :func:`search_v` would instead
+    return one arbitrary member of the set.  Not used with a penalty (its inner
+    solution is unique).
+
+    Returns the mask ``(N,)`` of such problems, their weights and outcome losses.
+    """
+    N, k, J = prob.X0.shape
+    none = (np.zeros(N, dtype=bool), np.zeros((0, J)), np.zeros(0))
+    if prob.penalty > 0:
+        return none
+    idx, lam, _ = weighted_simplex_lsq(
+        prob.X0, prob.X1, np.full((N, 1, k), 1.0 / k), real=prob.real
+    )
+    w0 = dense_weights(idx, lam, J)[:, 0]
+    r = prob.X1 - np.einsum("nkj,nj->nk", prob.X0, w0)
+    mse = np.mean(r**2, axis=1)
+    hit = mse <= PERFECT * (1.0 + np.mean(prob.X1**2, axis=1))
+    if not hit.any():
+        return none
+    ws, fs = [], []
+    T0 = prob.Z0.shape[1]
+    for n in np.flatnonzero(hit).tolist():
+        real = np.ones(J, bool) if prob.real is None else prob.real[n]
+        w = np.zeros(J)
+        w[real] = simplex_lsq_eq(
+            prob.Z0[n][:, real],
+            prob.Z1[n],
+            prob.X0[n][:, real],
+            prob.X1[n],
+            w0[n, real],
+        )
+        res = prob.Z1[n] - prob.Z0[n] @ w
+        ws.append(w)
+        fs.append(float(res @ res) / T0)
+    return hit, np.array(ws), np.array(fs)
+
+
+def search_v(
+    prob: NestedBatch,
+    n_random: int = 4,
+    n_runs: int = 2,
+    max_iter: int = 30,
+    rounds: int = 15,
+    n_polish: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Search ``V`` for every problem: returns ``v (N, k)``, ``w (N, J)``, ``loss (N,)``.
 
     Evaluates every start, descends by BFGS from the ``n_runs`` best, polishes the
     ``n_polish`` best descents by pattern search and descends again from them; problems

@@ -18,6 +18,7 @@ __all__ = [
     "dense_weights",
     "kkt_residual",
     "simplex_lsq",
+    "simplex_lsq_eq",
     "solve_sym",
     "weighted_simplex_lsq",
 ]
@@ -136,6 +137,77 @@ def _affine_lsq(Af: np.ndarray, b: np.ndarray, half_c: np.ndarray | None) -> np.
         rhs = rhs - (half_c[1:] - half_c[0])
     y = solve_sym(D.T @ D, rhs)
     return np.concatenate(([1.0 - y.sum()], y))
+
+
+def simplex_lsq_eq(
+    A: np.ndarray,
+    b: np.ndarray,
+    C: np.ndarray,
+    d: np.ndarray,
+    w0: np.ndarray,
+    *,
+    tol: float = 1e-11,
+    max_iter: int = 500,
+) -> np.ndarray:
+    """Solve ``min ||A w - b||^2`` over the simplex with ``C w = d`` too, exactly.
+
+    A primal active-set method from a feasible ``w0``: on the free set ``F`` the step
+    is the least-squares move within the null space of ``[C_F; 1']`` (so every iterate
+    keeps ``C w = d`` and ``sum(w) = 1``), cut short where a weight would turn
+    negative; when no move helps, the multipliers of the equalities give each fixed
+    weight's reduced gradient, and the most negative one is freed.
+
+    Parameters
+    ----------
+    A, b
+        Objective ``(m, J)`` and ``(m,)``.
+    C, d
+        Extra equality constraints ``(k, J)`` and ``(k,)``.
+    w0
+        A feasible start: ``w0 >= 0``, ``sum(w0) = 1``, ``C w0 = d``.
+    tol
+        Optimality tolerance on the reduced gradient, relative to ``||A||^2 / J``.
+    max_iter
+        Cap on the number of steps.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights ``(J,)``.
+    """
+    J = A.shape[1]
+    E = np.vstack([C, np.ones((1, J))])
+    w = np.where(w0 > 0, w0, 0.0)
+    scale = max(float(np.einsum("ij,ij->", A, A)) / J, 1e-300)
+    free = np.flatnonzero(w > 0)
+    for _ in range(max_iter):
+        r = A[:, free] @ w[free] - b
+        _, sv, vt = np.linalg.svd(E[:, free])
+        rank = int(np.sum(sv > 1e-12 * max(sv.max(initial=0.0), 1.0)))
+        N = vt[rank:].T  # null space of the free columns' constraints
+        p = np.zeros(len(free))
+        if N.shape[1]:
+            p = N @ np.linalg.lstsq(A[:, free] @ N, -r, rcond=None)[0]
+        if np.abs(A[:, free] @ p).max(initial=0.0) > 1e-13 * (1 + np.abs(r).max()):
+            neg = p < 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(neg, w[free] / -p, np.inf)
+            alpha = min(1.0, float(ratio.min()))
+            w[free] = w[free] + alpha * p
+            if alpha < 1.0:
+                w[free[neg & (ratio <= alpha)]] = 0.0
+            w = np.maximum(w, 0.0)
+            free = np.flatnonzero(w > 0)
+            continue
+        g = A.T @ (A @ w - b)
+        lam = np.linalg.lstsq(E[:, free].T, g[free], rcond=None)[0]
+        red = g - E.T @ lam
+        red[free] = np.inf
+        j = int(np.argmin(red))
+        if red[j] >= -tol * scale:
+            break
+        free = np.sort(np.append(free, j))
+    return w
 
 
 def solve_sym(M: np.ndarray, rhs: np.ndarray) -> np.ndarray:
