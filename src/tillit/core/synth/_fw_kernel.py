@@ -193,7 +193,7 @@ def run_batch(
 
 def lanes() -> int:
     """Threads to share a batch over: numba's ``NUMBA_NUM_THREADS`` (the CPUs)."""
-    return max(1, int(config.NUMBA_NUM_THREADS))
+    return max(1, int(getattr(config, "NUMBA_NUM_THREADS", 1)))
 
 
 def run(

@@ -38,7 +38,7 @@ from tillit.core.synth._solvers import (
     weighted_simplex_lsq,
 )
 
-__all__ = ["NestedBatch", "nested_v_batch", "perfect_fit", "search_v"]
+__all__ = ["NestedBatch", "exact_fit", "nested_v_batch", "perfect_fit", "search_v"]
 
 BOUND = 12.0  # theta box: predictor weights span at most exp(24)
 FTOL = 1e-10  # a BFGS run stops when its loss falls by less than this (relative)
@@ -380,6 +380,13 @@ def nested_v_batch(
     return v, w, f
 
 
+def exact_fit(X1: np.ndarray, X0: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Whether weights ``w (N, J)`` reproduce predictors ``X1 (N, k)`` from ``X0``."""
+    r = X1 - np.einsum("nkj,nj->nk", X0, w)
+    out: np.ndarray = np.mean(r**2, axis=1) <= PERFECT * (1.0 + np.mean(X1**2, axis=1))
+    return out
+
+
 def perfect_fit(prob: NestedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Problems whose predictors a donor mix reproduces exactly, and their weights.
 
@@ -403,9 +410,7 @@ def perfect_fit(prob: NestedBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         prob.X0, prob.X1, np.full((N, 1, k), 1.0 / k), real=prob.real
     )
     w0 = dense_weights(idx, lam, J)[:, 0]
-    r = prob.X1 - np.einsum("nkj,nj->nk", prob.X0, w0)
-    mse = np.mean(r**2, axis=1)
-    hit = mse <= PERFECT * (1.0 + np.mean(prob.X1**2, axis=1))
+    hit = exact_fit(prob.X1, prob.X0, w0)
     if not hit.any():
         return none
     ws, fs = [], []

@@ -100,9 +100,9 @@ def to_wide(
             row=i + 1,
             field=time,
         )
-    Y = np.full(N * T, np.nan)
-    Y[cell] = y.to_numpy(dtype=float)
-    Y = Y.reshape(N, T)
+    flat = np.full(N * T, np.nan)
+    flat[cell] = y.to_numpy(dtype=float)
+    Y = flat.reshape(N, T)
     units, times = pd.Index(ulabels), pd.Index(tlabels)
     if len(cell) < N * T:
         r, c = np.argwhere(np.isnan(Y))[0]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tillit.core.errors import EstimationError
-from tillit.core.synth._nested import NestedBatch, nested_v_batch
+from tillit.core.synth._nested import NestedBatch, exact_fit, nested_v_batch
 from tillit.core.synth._solvers import simplex_lsq
 
 __all__ = ["SCFit", "fit_sc", "fit_sc_batch", "nested_v", "scale_predictors"]
@@ -39,6 +39,9 @@ class SCFit:
     gap: np.ndarray
     T0: int
     loss_v: float
+    exact: bool = False
+    """The weights reproduce the predictors exactly (then ``v`` does not matter: the
+    weights are the best pre-period fit among all exact matches)."""
 
     @property
     def pre_rmspe(self) -> float:
@@ -119,10 +122,13 @@ def fit_sc(
             w = simplex_lsq(sv[:, None] * X0, sv * X1, c=c)
         else:
             vv, w, _ = nested_v(X1, X0, Z1, Z0, penalty)
+    exact = bool(
+        X0 is not None and X1 is not None and exact_fit(X1[None], X0[None], w[None])[0]
+    )
     synthetic = w @ Y0
     gap = y1 - synthetic
     loss = float(np.mean(gap[:T0] ** 2))
-    return SCFit(w, vv, synthetic, gap, T0, loss)
+    return SCFit(w, vv, synthetic, gap, T0, loss, exact)
 
 
 def fit_sc_batch(
@@ -170,7 +176,8 @@ def fit_sc_batch(
     gap = y1 - synthetic
     loss = np.mean(gap[:, :T0] ** 2, axis=1)
     size = real.sum(axis=1)
+    exact = exact_fit(X1, X0, w)
     return [
-        SCFit(w[i, : size[i]], v[i], synthetic[i], gap[i], T0, float(loss[i]))
+        SCFit(w[i, : size[i]], v[i], synthetic[i], gap[i], T0, float(loss[i]), exact[i])
         for i in range(N)
     ]

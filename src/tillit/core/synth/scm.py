@@ -300,6 +300,7 @@ def _unit_fit(
         gap=fit.gap,
         pre_rmspe=fit.pre_rmspe,
         post_rmspe=fit.post_rmspe,
+        exact_predictor_fit=fit.exact,
     )
 
 
@@ -438,4 +439,5 @@ def _pooled(
         gap=f.gap,
         pre_rmspe=f.pre_rmspe,
         post_rmspe=f.post_rmspe,
+        exact_predictor_fit=f.exact,
     )

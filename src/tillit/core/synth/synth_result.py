@@ -33,6 +33,7 @@ class UnitFit:
     gap: np.ndarray
     pre_rmspe: float
     post_rmspe: float
+    exact_predictor_fit: bool = False
 
     @property
     def ratio(self) -> float:
@@ -48,6 +49,7 @@ class UnitFit:
                 "start": self.start,
                 "weights": {k: v for k, v in self.weights.items() if v > 1e-10},
                 "predictor_weights": self.v,
+                "exact_predictor_fit": self.exact_predictor_fit,
                 "gap": [
                     {"time": a, "gap": g} for a, g in zip(t, self.gap, strict=True)
                 ],
@@ -239,6 +241,13 @@ class SynthResult:
             f"  RMSPE pre {self.pre_rmspe:.4f}, post {self.post_rmspe:.4f}",
             "  donor weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top if v > 1e-4),
         ]
+        for f in self.fits:
+            if f.exact_predictor_fit:
+                lines.append(
+                    f"  {f.unit}: donors match its predictors exactly, so the predictor "
+                    "weights do not matter; the donor weights are the best pre-period "
+                    "fit among exact matches"
+                )
         if self.placebo == "space":
             lines.append(
                 f"  placebo-in-space p = {self.p_value:.4f} "
