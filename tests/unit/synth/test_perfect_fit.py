@@ -13,11 +13,10 @@ import numpy as np
 import pytest
 
 import tillit.core.synth._scm as scm
-from tillit.core.synth import synth
 from tillit.core.synth._nested import NestedBatch, perfect_fit, search_v
 from tillit.core.synth._solvers import simplex_lsq, simplex_lsq_eq
 
-from .test_scm_objective import municipal_panel
+from .test_scm_objective import fit_municipal290
 
 cp = pytest.importorskip("cvxpy")
 
@@ -105,16 +104,8 @@ def test_municipal290_reaches_the_constrained_optimum(
 
     scm_nested = scm.nested_v_batch
     monkeypatch.setattr(scm, "nested_v_batch", grab)
-    res = synth(
-        municipal_panel(),
-        outcome="y",
-        unit="unit",
-        time="year",
-        treated_units=["0000"],
-        treatment_start=2015,
-        predictors=["y@2005", "y@2010", "y@2014", "x@2003-2014"],
-        placebo="none",
-    )
+    res = fit_municipal290()
+    assert res.fits[0].exact_predictor_fit
     p = seen[0]
     ref, wref = _cvx(p.Z0[0], p.Z1[0], p.X0[0], p.X1[0])
     mspe = res.fits[0].pre_rmspe ** 2

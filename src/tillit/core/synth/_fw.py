@@ -163,22 +163,7 @@ def _loaded() -> bool:
 
 def _run_compiled(kernel: Any, g: Gram, x: np.ndarray, max_iter: int) -> np.ndarray:
     """Run the batch in the compiled loop (``x`` is updated in place and returned)."""
-    i64 = np.int64
-    P = np.zeros((1, 1)) if g.P is None else np.ascontiguousarray(g.P, dtype=float)
-    kernel(
-        np.ascontiguousarray(g.R, dtype=float),
-        P,
-        g.P is not None,
-        np.ascontiguousarray(g.z, dtype=float),
-        np.ascontiguousarray(g.q, dtype=float),
-        np.ascontiguousarray(g.off, dtype=i64),
-        np.ascontiguousarray(g.zoff, dtype=i64),
-        np.ascontiguousarray(g.m, dtype=i64),
-        np.ascontiguousarray(g.tol, dtype=float),
-        x,
-        int(max_iter),
-        RECOMPUTE,
-    )
+    kernel(g, x, max_iter, RECOMPUTE)
     return x
 
 

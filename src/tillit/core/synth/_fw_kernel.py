@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import config, njit
 
+from tillit.core.synth._fw_gram import Gram
+
 __all__ = ["lanes", "run", "run_batch"]
 
 
@@ -196,33 +198,36 @@ def lanes() -> int:
     return max(1, int(getattr(config, "NUMBA_NUM_THREADS", 1)))
 
 
-def run(
-    R: np.ndarray,
-    P: np.ndarray,
-    has_p: bool,
-    z: np.ndarray,
-    q: np.ndarray,
-    off: np.ndarray,
-    zoff: np.ndarray,
-    m: np.ndarray,
-    tol: np.ndarray,
-    x: np.ndarray,
-    max_iter: int,
-    recompute: int,
-) -> None:
-    """:func:`run_batch` over :func:`lanes` threads (the loop releases the GIL).
+def run(g: Gram, x: np.ndarray, max_iter: int, recompute: int) -> None:
+    """:func:`run_batch` on batch ``g`` from weights ``x`` (updated in place), over
+    :func:`lanes` threads (the compiled loop releases the GIL).
 
     The problems go out in small tasks, largest first, to whichever thread is free:
     they differ in size and in how long they run, so a fixed split leaves one thread
     idle while the other finishes.
     """
+    i64 = np.int64
+    P = np.zeros((1, 1)) if g.P is None else np.ascontiguousarray(g.P, dtype=float)
+    args = (
+        np.ascontiguousarray(g.R, dtype=float),
+        P,
+        g.P is not None,
+        np.ascontiguousarray(g.z, dtype=float),
+        np.ascontiguousarray(g.q, dtype=float),
+        np.ascontiguousarray(g.off, dtype=i64),
+        np.ascontiguousarray(g.zoff, dtype=i64),
+        np.ascontiguousarray(g.m, dtype=i64),
+        np.ascontiguousarray(g.tol, dtype=float),
+        x,
+        int(max_iter),
+        int(recompute),
+    )
     B = len(x)
     n = min(lanes(), B)
-    args = (R, P, has_p, z, q, off, zoff, m, tol, x, max_iter, recompute)
     if n <= 1:
         run_batch(*args, np.arange(B))
         return
-    order = np.argsort(-np.asarray(m), kind="stable")
+    order = np.argsort(-np.asarray(g.m), kind="stable")
     tasks = np.array_split(order, min(B, 8 * n))
     with ThreadPoolExecutor(n) as pool:
         for f in [pool.submit(run_batch, *args, ks) for ks in tasks]:

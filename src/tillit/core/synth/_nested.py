@@ -351,31 +351,25 @@ is at most this times ``1 + mean(X1^2)``."""
 
 
 def nested_v_batch(
-    prob: NestedBatch,
-    *,
-    n_random: int = 4,
-    n_runs: int = 2,
-    max_iter: int = 30,
-    rounds: int = 15,
-    n_polish: int = 1,
+    prob: NestedBatch, **search: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nested ``V`` for every problem: returns ``v (N, k)``, ``w (N, J)``, ``loss (N,)``.
 
     A problem whose predictors some donor mix reproduces exactly takes
     :func:`perfect_fit` (its ``v`` is reported as equal weights); the others are
-    searched by :func:`search_v`.
+    searched by :func:`search_v`, with the options ``search``.
     """
     N, k, J = prob.X0.shape
     hit, w_hit, f_hit = perfect_fit(prob)
     if not hit.any():
-        return search_v(prob, n_random, n_runs, max_iter, rounds, n_polish)
+        return search_v(prob, **search)
     v = np.full((N, k), 1.0 / k)
     w = np.zeros((N, J))
     f = np.zeros(N)
     w[hit], f[hit] = w_hit, f_hit
     rest = np.flatnonzero(~hit)
     if len(rest):
-        sub = search_v(prob.take(rest), n_random, n_runs, max_iter, rounds, n_polish)
+        sub = search_v(prob.take(rest), **search)
         v[rest], w[rest], f[rest] = sub
     return v, w, f
 
