@@ -53,7 +53,7 @@ def _exact(
     return d - p, p
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _argmin(G: np.ndarray, mk: int) -> int:  # pragma: no cover - compiled
     """First index of the smallest of ``G[:mk]`` (numpy's ``argmin``, R's which.min).
 
@@ -95,7 +95,9 @@ def _argmin(G: np.ndarray, mk: int) -> int:  # pragma: no cover - compiled
     return i
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+# "contract" lets the compiler fuse a*b + c into one rounding (FMA); no other
+# fast-math assumption, so nan and inf keep their IEEE meaning.
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _solve(
     R: np.ndarray,
     z: np.ndarray,
@@ -118,8 +120,10 @@ def _solve(
     """
     G = np.empty(mk)
     h, p, cx = 0.0, 0.0, 1.0
+    due = 1  # the next step that recomputes G, h and p exactly
     for t in range(1, max_iter + 1):
-        if (t - 1) % recompute == 0:
+        if t == due:
+            due += recompute
             if cx != 1.0:
                 for j in range(mk):
                     xk[j] *= cx
