@@ -34,6 +34,11 @@ the batch, so the remaining work shrinks.  A row may be a shared row plus a
 per-problem vector: the unit-weight problems of placebo replicates all take their
 rows from the controls' one Gram matrix (:mod:`tillit.core.synth._fw_gram`), so a
 step adds two cached rows instead of streaming one from a table per replicate.
+
+Batches of at least ``JIT_MIN`` problems (and every batch once it has been loaded) run
+instead in the compiled loop of :mod:`tillit.core.synth._fw_kernel`: the same
+arithmetic, one problem at a time per thread, without the per-iteration interpreter
+overhead.  This numpy path stays for small batches and for when numba is missing.
 """
 
 from __future__ import annotations
@@ -149,7 +154,7 @@ def _jit() -> Any:
     if _jit_kernel is _UNSET:
         try:
             from tillit.core.synth import _fw_kernel
-        except ImportError:  # pragma: no cover - numba missing or broken
+        except Exception:  # pragma: no cover - numba missing, broken or uncachable
             _jit_kernel = None
         else:
             _jit_kernel = _fw_kernel.run
