@@ -86,6 +86,7 @@ CHECKPOINTS = (1, 2, 3, 7, 60, 127, 128, 129, 700, 3000)
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test on the compiled loop and again on the numpy lock-step path."""
     monkeypatch.setattr(_fw, "JIT", request.param == "compiled")
+    monkeypatch.setattr(_fw, "JIT_MIN", 0)  # every batch, however small
     return str(request.param)
 
 
@@ -98,6 +99,28 @@ def numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_compiled_kernel_is_in_use() -> None:
     """numba is a dependency: the compiled loop must load, not fall back silently."""
     assert _fw.JIT and _fw._jit() is not None
+
+
+def test_small_batches_stay_on_numpy_until_numba_is_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fit's two problems do not pay for loading numba; replicates do."""
+    calls: list[int] = []
+    monkeypatch.setattr(_fw, "_jit_kernel", _fw._UNSET)
+    monkeypatch.setattr(_fw, "_jit", lambda: calls.append(1) or None)
+    probs = _problems(12)[:2]
+    Ys, zeta, icpt, init, tol = (list(z) for z in zip(*probs, strict=True))
+    fw_solve(Ys, np.array(zeta), np.array(icpt), init, np.array(tol), 50)
+    assert calls == []
+    fw_solve(
+        Ys * 16,
+        np.array(zeta * 16),
+        np.array(icpt * 16),
+        init * 16,
+        np.array(tol * 16),
+        50,
+    )
+    assert calls == [1]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -315,19 +338,24 @@ def test_private_scipy_kernel_is_self_checked(monkeypatch: pytest.MonkeyPatch) -
     assert _fw._load_kernel() is None
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("seed", "N0"), [(0, 13), (1, 13), (2, 40), (3, 40)])
 def test_compiled_and_numpy_paths_agree_on_placebo_batches(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, N0: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Shared-Gram placebo problems and own-Gram time-weight problems in one padded
-    batch (what :func:`placebo_draws` solves): the two paths give the same weights."""
+    batch (what :func:`placebo_draws` solves): the two paths give the same weights.
+
+    With 40 controls the 100 steps before sparsifying are fewer than four per weight,
+    so the compiled loop adds each replicate's own vector as it goes instead of
+    building the replicate's rows first; with 13 it builds them."""
     rng = np.random.default_rng(20 + seed)
-    N0, n1, T0, T = 13, 1 + seed % 2, 8, 11
+    n1, T0, T = 1 + seed % 2, 8, 11
     L = rng.normal(size=(N0 + n1, 2)) @ rng.normal(size=(2, T))
     Y = L + rng.normal(scale=0.3, size=L.shape)
     fit = sdid_matrix(Y, N0, T0)
     perms = np.stack([rng.permutation(N0) for _ in range(9)])
     got = {}
+    monkeypatch.setattr(_fw, "JIT_MIN", 0)
     for jit in (True, False):
         monkeypatch.setattr(_fw, "JIT", jit)
         got[jit] = core.placebo_weights(fit, Y, perms, N0 - n1)
@@ -342,6 +370,7 @@ def test_compiled_path_uses_every_lane(monkeypatch: pytest.MonkeyPatch) -> None:
 
     probs = _problems(11) * 3
     Ys, zeta, icpt, init, tol = (list(z) for z in zip(*probs, strict=True))
+    monkeypatch.setattr(_fw, "JIT_MIN", 0)
     many = fw_solve(Ys, np.array(zeta), np.array(icpt), init, np.array(tol), 900)
     assert _fw_kernel.lanes() >= 1
     monkeypatch.setattr(_fw_kernel, "lanes", lambda: 1)

@@ -30,6 +30,8 @@ __all__ = ["lanes", "run", "run_batch"]
 @njit(cache=True, nogil=True, error_model="numpy")
 def _exact(
     R: np.ndarray,
+    Pk: np.ndarray,
+    add_p: bool,
     q: np.ndarray,
     o: int,
     zo: int,
@@ -37,9 +39,9 @@ def _exact(
     x: np.ndarray,
     G: np.ndarray,
 ) -> tuple[float, float]:  # pragma: no cover - compiled
-    """Exact ``G = sum_i x_i R_i``, ``h = x'G - q'x`` and ``p = q'x`` from ``x``."""
+    """Exact ``G = sum_i x_i R_i`` (plus ``Pk``), ``h = x'G - q'x``, ``p = q'x``."""
     for j in range(mk):
-        G[j] = 0.0
+        G[j] = Pk[j] if add_p else 0.0
     for i in range(mk):
         xi = x[i]
         if xi != 0.0:
@@ -100,6 +102,8 @@ def _argmin(G: np.ndarray, mk: int) -> int:  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _solve(
     R: np.ndarray,
+    Pk: np.ndarray,
+    add_p: bool,
     z: np.ndarray,
     q: np.ndarray,
     o: int,
@@ -112,8 +116,8 @@ def _solve(
 ) -> None:  # pragma: no cover - compiled
     """Frank-Wolfe steps of one problem from its weights ``xk`` (updated in place).
 
-    Its row ``i`` is ``R[o + i, :mk]``; its ``H_ii - 2 q_i`` and ``q_i`` are
-    ``z[zo + i]`` and ``q[zo + i]``.
+    Its row ``i`` is ``R[o + i, :mk]`` (plus ``Pk`` when ``add_p``); its
+    ``H_ii - 2 q_i`` and ``q_i`` are ``z[zo + i]`` and ``q[zo + i]``.
 
     The weights are kept as ``cx * xk`` between recomputations, so that a step
     touches one entry of ``xk``; the gradient ``G`` is updated in full.
@@ -128,7 +132,7 @@ def _solve(
                 for j in range(mk):
                     xk[j] *= cx
                 cx = 1.0
-            h, p = _exact(R, q, o, zo, mk, xk, G)
+            h, p = _exact(R, Pk, add_p, q, o, zo, mk, xk, G)
         i = _argmin(G, mk)
         gi = G[i]
         pg = p - gi
@@ -143,8 +147,12 @@ def _solve(
         h = z[zo + i] if s == 1.0 else h - dec
         p += (q[zo + i] - p) * s
         cs = 1.0 - s
-        for j in range(mk):
-            G[j] = cs * G[j] + s * R[o + i, j]
+        if add_p:
+            for j in range(mk):
+                G[j] = cs * G[j] + s * (R[o + i, j] + Pk[j])
+        else:
+            for j in range(mk):
+                G[j] = cs * G[j] + s * R[o + i, j]
         cn = cx * cs
         if cn < 1e-100:  # a full step or a vanishing scale: take it exactly
             for j in range(mk):
@@ -187,14 +195,16 @@ def run_batch(
     """
     Rk = np.empty((x.shape[1], x.shape[1]) if has_p else (0, 0))
     for k in ks:
-        mk, o = m[k], off[k]
-        if has_p:  # this problem's own rows, so that a step reads one row, not two
-            for i in range(mk):
+        mk, o, zo = m[k], off[k], zoff[k]
+        if has_p and max_iter >= 4 * mk:  # long run: this problem's own rows, so
+            for i in range(mk):  # that a step reads one row, not two
                 for j in range(mk):
                     Rk[i, j] = R[o + i, j] + P[k, j]
-            _solve(Rk, z, q, 0, zoff[k], mk, tol[k], x[k], max_iter, recompute)
+            _solve(Rk, P[0], False, z, q, 0, zo, mk, tol[k], x[k], max_iter, recompute)
+        elif has_p:  # short run (the 100 steps before sparsifying): add P[k] as it goes
+            _solve(R, P[k], True, z, q, o, zo, mk, tol[k], x[k], max_iter, recompute)
         else:
-            _solve(R, z, q, o, zoff[k], mk, tol[k], x[k], max_iter, recompute)
+            _solve(R, P[0], False, z, q, o, zo, mk, tol[k], x[k], max_iter, recompute)
 
 
 def lanes() -> int:
