@@ -113,3 +113,14 @@ def test_municipal290_reaches_the_constrained_optimum(
     assert mspe < 0.06
     w = np.array([res.weights[str(u)] for u in sorted(res.weights)])
     assert np.abs(np.sort(w)[::-1][:5] - np.sort(wref)[::-1][:5]).max() < 1e-6
+
+
+def test_supplied_or_penalised_weights_are_not_flagged() -> None:
+    """The flag means the exact-match rule chose the weights: not with a given V."""
+    X1, X0, Z1, Z0 = _inside(9)
+    Y0 = np.hstack([Z0.T, Z0.T[:, -2:]])
+    y1 = np.concatenate([Z1, Z1[-2:]])
+    T0 = len(Z1)
+    assert scm.fit_sc(y1, Y0, T0, X1=X1, X0=X0, scale=False).exact
+    assert not scm.fit_sc(y1, Y0, T0, X1=X1, X0=X0, v=np.ones(3), scale=False).exact
+    assert not scm.fit_sc(y1, Y0, T0, X1=X1, X0=X0, penalty=0.1, scale=False).exact

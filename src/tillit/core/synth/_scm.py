@@ -40,8 +40,8 @@ class SCFit:
     T0: int
     loss_v: float
     exact: bool = False
-    """The weights reproduce the predictors exactly (then ``v`` does not matter: the
-    weights are the best pre-period fit among all exact matches)."""
+    """Nested ``V`` found donor mixes that reproduce the predictors exactly, so ``v``
+    does not matter and the weights are the best pre-period fit among those mixes."""
 
     @property
     def pre_rmspe(self) -> float:
@@ -122,8 +122,12 @@ def fit_sc(
             w = simplex_lsq(sv[:, None] * X0, sv * X1, c=c)
         else:
             vv, w, _ = nested_v(X1, X0, Z1, Z0, penalty)
-    exact = bool(
-        X0 is not None and X1 is not None and exact_fit(X1[None], X0[None], w[None])[0]
+    exact = bool(  # the rule of _nested.perfect_fit chose the weights
+        X0 is not None
+        and X1 is not None
+        and v is None
+        and penalty == 0
+        and exact_fit(X1[None], X0[None], w[None])[0]
     )
     synthetic = w @ Y0
     gap = y1 - synthetic
@@ -176,7 +180,7 @@ def fit_sc_batch(
     gap = y1 - synthetic
     loss = np.mean(gap[:, :T0] ** 2, axis=1)
     size = real.sum(axis=1)
-    exact = exact_fit(X1, X0, w)
+    exact = exact_fit(X1, X0, w) & (penalty == 0)
     return [
         SCFit(w[i, : size[i]], v[i], synthetic[i], gap[i], T0, float(loss[i]), exact[i])
         for i in range(N)
