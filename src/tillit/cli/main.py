@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -23,17 +23,97 @@ from tillit.core.errors import (
 
 __all__ = ["estimate", "main"]
 
-# command modules, each with register(main_group) -> None
-_MODULES = [
-    "tillit.cli.serve",
-    "tillit.cli.data",
-    "tillit.cli.kolada",
-    "tillit.cli.estimate_did",
-    "tillit.cli.estimate_synth",
-    "tillit.cli.estimate_misc",
-    "tillit.cli.registry",
-    "tillit.cli.audit",
-]
+# Each command module has register(main_group) -> None.  They are imported on first use
+# of one of their commands, so that `tillit --help` or `tillit estimate sdid` does not
+# import the whole engine and the database layer (3.5 s) first.  The one-line help of
+# the lists below stands in for the commands until they are loaded; a test keeps it
+# equal to their own.
+_MAIN: dict[str, tuple[str, str]] = {
+    "audit": (
+        "tillit.cli.audit",
+        "Burden ledger and indicator signal audit (what to remove, what to add).",
+    ),
+    "db": (
+        "tillit.cli.data",
+        "Create or upgrade the database and load reference data.",
+    ),
+    "design": (
+        "tillit.cli.estimate_misc",
+        "Design help for planned pilots (randomisation; see also `tillit estimate "
+        "power`).",
+    ),
+    "export": (
+        "tillit.cli.data",
+        "Export one indicator's values (organisations x periods x genders).",
+    ),
+    "import": (
+        "tillit.cli.data",
+        "Import observations from FILE (long CSV or Kolada JSON) as one batch.",
+    ),
+    "import-kolada-metadata": (
+        "tillit.cli.data",
+        "Load KPI metadata from a Kolada kpi.csv snapshot or a /kpi JSON response.",
+    ),
+    "kolada": (
+        "tillit.cli.kolada",
+        "Fetch indicator metadata and values from the Kolada API (needs the network).",
+    ),
+    "registry": (
+        "tillit.cli.registry",
+        "The pilot registry: tamper-evident pre-registrations.",
+    ),
+    "serve": (
+        "tillit.cli.serve",
+        "Serve the Tillit web platform and the JSON API (/api/v1).",
+    ),
+}
+_ESTIMATE: dict[str, tuple[str, str]] = {
+    "did": (
+        "tillit.cli.estimate_did",
+        "Staggered DiD (Callaway & Sant'Anna 2021): ATT(g,t) and aggregations.",
+    ),
+    "event-study": (
+        "tillit.cli.estimate_did",
+        "Event study: heterogeneity-robust (Callaway-Sant'Anna) next to TWFE, with "
+        "Bacon.",
+    ),
+    "meta": (
+        "tillit.cli.estimate_misc",
+        "Meta-analysis / meta-regression of study effects (metafor's rma.uni).",
+    ),
+    "power": (
+        "tillit.cli.estimate_misc",
+        "Minimum detectable effect and power of a planned DiD pilot, from the panel "
+        "itself.",
+    ),
+    "sdid": (
+        "tillit.cli.estimate_synth",
+        "Synthetic difference-in-differences (Arkhangelsky et al.",
+    ),
+    "synth": (
+        "tillit.cli.estimate_synth",
+        "Synthetic control (Abadie, Diamond & Hainmueller 2010) with placebo p-value.",
+    ),
+    "trial": (
+        "tillit.cli.estimate_misc",
+        "Randomised, cluster-randomised or stepped-wedge pilot: effect, CR2 and RI "
+        "p-values.",
+    ),
+}
+_loaded: set[str] = set()
+
+
+def load(module: str) -> None:
+    """Import a command module and register its commands (once)."""
+    if module not in _loaded:
+        _loaded.add(module)
+        importlib.import_module(module).register(main)
+
+
+def load_all() -> None:
+    """Register every command (for tests and documentation)."""
+    for module, _ in [*_MAIN.values(), *_ESTIMATE.values()]:
+        load(module)
 
 
 def exit_code(err: TillitError) -> int:
@@ -48,7 +128,35 @@ def exit_code(err: TillitError) -> int:
 
 
 class _Group(click.Group):
-    """A group that turns TillitError into a clean message and exit code."""
+    """A group that loads its commands on first use and turns TillitError into a
+    clean message and exit code."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            load(self.lazy[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(map(len, names))  # as click does
+        rows = []
+        for name in names:
+            cmd = self.commands.get(name)
+            if cmd is None:  # a stand-in with the help line, shortened the same way
+                cmd = click.Command(name, help=self.lazy[name][1])
+            text = cmd.get_short_help_str(limit)
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -58,22 +166,20 @@ class _Group(click.Group):
             sys.exit(exit_code(err))
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(_Group):
+    lazy = _MAIN
+
+
+class _Estimate(_Group):
+    lazy = _ESTIMATE
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tillit")
 def main() -> None:
     """Tillit: follow up public services, evaluate pilots, and learn what works."""
 
 
-@main.group(cls=_Group)
+@main.group(cls=_Estimate)
 def estimate() -> None:
     """Estimate effects from a CSV panel (did, event-study, synth, sdid, trial, meta, power)."""
-
-
-for _name in _MODULES:
-    try:
-        _mod = importlib.import_module(_name)
-    except ModuleNotFoundError as _exc:  # a module not written yet
-        if _exc.name != _name:
-            raise
-        continue
-    _mod.register(main)
