@@ -157,6 +157,14 @@ def test_forms_need_csrf_and_anonymous_cannot_write(client) -> None:
 
 
 def test_registry_download_verifies_and_page_explains(client) -> None:
+    from .conftest import sign_in
+
+    token = sign_in(client, "stockholm")  # one registration of its own, so that the
+    code = _new_pilot(client, token)  # test does not depend on the ones before it
+    r = client.post(
+        f"/pilots/{code}/register", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
     r = client.get("/api/v1/registry.jsonl")
     assert r.status_code == 200 and r.headers["content-type"].startswith(
         "application/x-ndjson"
