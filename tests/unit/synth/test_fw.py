@@ -377,3 +377,50 @@ def test_compiled_path_uses_every_lane(monkeypatch: pytest.MonkeyPatch) -> None:
     one = fw_solve(Ys, np.array(zeta), np.array(icpt), init, np.array(tol), 900)
     for x, y in zip(many, one, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("n1", [1, 2])
+def test_placebo_replicates_treating_the_same_controls_are_solved_once(
+    n1: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replicates that treat the same controls (in any order, with the other controls
+    in any order) get the weights they would get alone, from one solve."""
+    rng = np.random.default_rng(30 + n1)
+    N0, T0, T = 12, 7, 10
+    L = rng.normal(size=(N0 + n1, 2)) @ rng.normal(size=(2, T))
+    Y = L + rng.normal(scale=0.3, size=L.shape)
+    fit = sdid_matrix(Y, N0, T0)
+    base = [rng.permutation(N0) for _ in range(3)]
+    perms = []
+    for p in base:  # each pseudo-treated set three times, shuffled differently
+        for _ in range(3):
+            head, tail = rng.permutation(p[: N0 - n1]), rng.permutation(p[N0 - n1 :])
+            perms.append(np.concatenate([head, tail]))
+    perms_arr = np.stack(perms)
+    sizes: list[int] = []
+    solve = core.solve_gram
+
+    def spy(g, *args, **kwargs):
+        sizes.append(len(g.m))
+        return solve(g, *args, **kwargs)
+
+    monkeypatch.setattr(core, "solve_gram", spy)
+    shared = core.placebo_weights(fit, Y, perms_arr, N0 - n1)
+    assert sizes == [2 * 3]  # three distinct sets: their time and unit problems
+    n0 = N0 - n1
+    own = core.block_weights(
+        [
+            core.Block(
+                Y[p],
+                n0,
+                T0,
+                fit.options,
+                core._sum_normalize(fit.omega[p[:n0]]),
+                fit.lambda_,
+            )
+            for p in perms_arr
+        ]
+    )
+    for (om_s, lam_s), (om_o, lam_o) in zip(shared, own, strict=True):
+        np.testing.assert_allclose(om_s, om_o, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(lam_s, lam_o, rtol=0, atol=1e-12)

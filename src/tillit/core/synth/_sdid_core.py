@@ -299,26 +299,46 @@ def placebo_weights(
     The same iterates as :func:`block_weights` on those panels, but every unit-weight
     problem takes its rows from one ``N0 x N0`` Gram matrix of the controls' centred
     pre-period outcomes instead of a matrix of its own.
+
+    A replicate's problems depend only on *which* controls it treats, not on the
+    order of the permutation (its unit weights start from the fit's, renormalised,
+    and the order of the rows of its time-weight problem changes only rounding), so
+    replicates that treat the same controls are solved once: with one treated unit
+    and ``N0`` controls there are at most ``N0`` distinct problems however many
+    draws (Prop 99: 38 for R's 200).
     """
+    B = len(perms)
+    key = np.sort(perms[:, n0:], axis=1)
+    _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inv = inv.reshape(-1)
+    full, lam = _placebo_solve(fit, Y, perms[first], n0)
+    return [(full[inv[b], perms[b, :n0]], lam[inv[b]]) for b in range(B)]
+
+
+def _placebo_solve(
+    fit: BlockFit, Y: np.ndarray, perms: np.ndarray, n0: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit weights at the controls' own positions ``(B, N0)`` and time weights."""
     o, T0, B = fit.options, fit.T0, len(perms)
-    lam = [fit.lambda_] * B
-    om = list(_sum_normalize(fit.omega[perms[:, :n0]]))
+    lam = np.tile(fit.lambda_, (B, 1))
+    full = np.zeros((B, fit.N0))
+    full[np.arange(B)[:, None], perms[:, :n0]] = _sum_normalize(
+        fit.omega[perms[:, :n0]]
+    )
     parts, inits = [], []
     if o.update_lambda:
         probs = list(collapsed(Y[perms], n0, T0)[:, :n0])
         parts.append(gram(probs, o.zeta_lambda, True, o.min_decrease))
-        inits.append(padded(parts[-1], lam))
+        inits.append(padded(parts[-1], list(lam)))
     if o.update_omega:
         C = Y[: fit.N0, :T0].T
         if o.omega_intercept:
             C = C - C.mean(axis=0)
         g = placebo_gram(C, T0 * o.zeta_omega**2, perms[:, n0:], T0 * o.min_decrease**2)
-        x0 = np.zeros((B, fit.N0))
-        x0[np.arange(B)[:, None], perms[:, :n0]] = np.stack(om)
         parts.append(g)
-        inits.append(x0)
+        inits.append(full)
     if not parts:
-        return list(zip(om, lam, strict=True))
+        return full, lam
     g = parts[0] if len(parts) == 1 else merge(*parts)
     x0 = np.zeros((len(g.m), g.M))
     at = 0
@@ -327,11 +347,10 @@ def placebo_weights(
         at += len(x)
     x = solve_gram(g, x0, o.max_iter, o.max_iter_pre_sparsify)
     if o.update_lambda:
-        lam = list(x[:B, :T0])
+        lam = x[:B, :T0]
     if o.update_omega:
-        xo = x[len(x) - B :]
-        om = [xo[r, p[:n0]] for r, p in enumerate(perms)]
-    return list(zip(om, lam, strict=True))
+        full = x[len(x) - B :, : fit.N0]
+    return full, lam
 
 
 def jackknife_draws(fit: BlockFit, Y: np.ndarray) -> np.ndarray:
