@@ -4,11 +4,12 @@ The numpy path in ``_fw`` runs a batch of problems in lock step, which makes eve
 iteration a dozen numpy calls: about 25 microseconds of interpreter overhead however
 small the problems.  A placebo variance of 200 replicates needs up to 10 000
 sequential iterations, so that overhead, not arithmetic, set its time.  Here each
-problem runs its own loop in compiled code instead, one problem after another, with
-the same Gram-row arithmetic (see the ``_fw`` module docstring): per step one pass
-over the problem's ``m`` variables updates the half-gradient ``G <- (1 - s) G + s R_i``
-and the weights and finds the next vertex on the way.  ``G``, ``h = x'Hx - 2 q'x`` and
-``p = q'x`` are recomputed exactly from ``x`` every ``recompute`` steps, as in ``_fw``.
+problem runs its own loop in compiled code instead, problems shared out over threads,
+with the same Gram-row arithmetic (see the ``_fw`` module docstring): a step finds the
+vertex (an argmin over the problem's ``m`` variables), takes the exact line search
+from two scalars, updates the half-gradient ``G <- (1 - s) G + s R_i`` in one pass and
+one entry of the (scaled) weights.  ``G``, ``h = x'Hx - 2 q'x`` and ``p = q'x`` are
+recomputed exactly from ``x`` every ``recompute`` steps, as in ``_fw``.
 
 This is the one module of :mod:`tillit.core` that is compiled (see ARCHITECTURE.md,
 "Compiled kernels"); ``_fw`` keeps the numpy path, and the tests hold the two to the
