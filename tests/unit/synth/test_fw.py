@@ -290,20 +290,8 @@ def test_overflowing_data_is_an_estimation_error() -> None:
         fw_solve([Y], 1.0, True, [None], 1e-5, 100)
 
 
-@pytest.mark.parametrize(("method", "n1"), [("sdid", 1), ("sdid", 2), ("sc", 1)])
-@pytest.mark.usefixtures("path")
-def test_placebo_shared_gram_matches_own_gram_per_replicate(
-    method: str, n1: int
-) -> None:
-    """Placebo unit-weight problems from one shared Gram = each with its own Gram."""
-    rng = np.random.default_rng(12)
-    N0, T0, T = 15, 9, 12
-    L = rng.normal(size=(N0 + n1, 2)) @ rng.normal(size=(2, T))
-    Y = L + rng.normal(scale=0.4, size=L.shape)
-    fit = sdid_matrix(Y, N0, T0, method)
-    perms = np.stack([rng.permutation(N0) for _ in range(7)])
-    n0 = N0 - n1
-    shared = core.placebo_weights(fit, Y, perms, n0)
+def _assert_as_if_alone(fit, Y, perms, n0, T0, shared) -> None:
+    """``shared`` placebo weights = each replicate's panel solved on its own."""
     own = core.block_weights(
         [
             core.Block(
@@ -320,6 +308,23 @@ def test_placebo_shared_gram_matches_own_gram_per_replicate(
     for (om_s, lam_s), (om_o, lam_o) in zip(shared, own, strict=True):
         np.testing.assert_allclose(om_s, om_o, rtol=0, atol=1e-12)
         np.testing.assert_allclose(lam_s, lam_o, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("method", "n1"), [("sdid", 1), ("sdid", 2), ("sc", 1)])
+@pytest.mark.usefixtures("path")
+def test_placebo_shared_gram_matches_own_gram_per_replicate(
+    method: str, n1: int
+) -> None:
+    """Placebo unit-weight problems from one shared Gram = each with its own Gram."""
+    rng = np.random.default_rng(12)
+    N0, T0, T = 15, 9, 12
+    L = rng.normal(size=(N0 + n1, 2)) @ rng.normal(size=(2, T))
+    Y = L + rng.normal(scale=0.4, size=L.shape)
+    fit = sdid_matrix(Y, N0, T0, method)
+    perms = np.stack([rng.permutation(N0) for _ in range(7)])
+    n0 = N0 - n1
+    shared = core.placebo_weights(fit, Y, perms, n0)
+    _assert_as_if_alone(fit, Y, perms, n0, T0, shared)
 
 
 def test_private_scipy_kernel_is_self_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -408,19 +413,4 @@ def test_placebo_replicates_treating_the_same_controls_are_solved_once(
     shared = core.placebo_weights(fit, Y, perms_arr, N0 - n1)
     assert sizes == [2 * 3]  # three distinct sets: their time and unit problems
     n0 = N0 - n1
-    own = core.block_weights(
-        [
-            core.Block(
-                Y[p],
-                n0,
-                T0,
-                fit.options,
-                core._sum_normalize(fit.omega[p[:n0]]),
-                fit.lambda_,
-            )
-            for p in perms_arr
-        ]
-    )
-    for (om_s, lam_s), (om_o, lam_o) in zip(shared, own, strict=True):
-        np.testing.assert_allclose(om_s, om_o, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(lam_s, lam_o, rtol=0, atol=1e-12)
+    _assert_as_if_alone(fit, Y, perms_arr, n0, T0, shared)
