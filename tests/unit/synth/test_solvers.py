@@ -9,6 +9,8 @@ from scipy.optimize import minimize
 from tillit.core.synth._fw import fw_weights
 from tillit.core.synth._solvers import kkt_residual, simplex_lsq
 
+from .test_fw import _r_fw
+
 
 def _slsqp(A: np.ndarray, b: np.ndarray, c: np.ndarray | None = None) -> np.ndarray:
     J = A.shape[1]
@@ -68,35 +70,6 @@ def test_kkt_residual_detects_a_non_optimum() -> None:
     assert kkt_residual(A, b, np.full(9, 1 / 9)) > 1e-3
 
 
-def _fw_reference(Y: np.ndarray, zeta: float, intercept: bool, tol: float, it: int):
-    """Literal transcription of R synthdid's sc.weight.fw loop (slow, for checking)."""
-    n, m1 = Y.shape
-    m = m1 - 1
-    if intercept:
-        Y = Y - Y.mean(axis=0)
-    A, b = Y[:, :m], Y[:, m]
-    x = np.full(m, 1 / m)
-    eta = n * zeta**2
-    vals = []
-    t = 0
-    while t < it and (t < 2 or vals[-2] - vals[-1] > tol**2):
-        t += 1
-        Ax = A @ x
-        hg = (Ax - b) @ A + eta * x
-        i = int(np.argmin(hg))
-        dx = -x.copy()
-        dx[i] = 1 - x[i]
-        if np.all(dx == 0):
-            vals.append(vals[-1])
-            continue
-        de = A[:, i] - Ax
-        step = -(hg @ dx) / (de @ de + eta * dx @ dx)
-        x = x + min(1, max(0, step)) * dx
-        err = Y @ np.append(x, -1)
-        vals.append(zeta**2 * x @ x + err @ err / n)
-    return x
-
-
 def test_fw_batch_matches_literal_r_loop() -> None:
     rng = np.random.default_rng(7)
     Ys = rng.normal(size=(5, 12, 9)).cumsum(axis=1)
@@ -104,7 +77,7 @@ def test_fw_batch_matches_literal_r_loop() -> None:
         Ys, 0.5, intercept=True, init=None, min_decrease=1e-4, max_iter=3000
     )
     for k in range(5):
-        ref = _fw_reference(Ys[k], 0.5, True, 1e-4, 3000)
+        ref, _ = _r_fw(Ys[k], 0.5, True, None, 1e-4, 3000)
         assert np.allclose(batch[k], ref, atol=1e-10)
         single = fw_weights(
             Ys[k], 0.5, intercept=True, init=None, min_decrease=1e-4, max_iter=3000
