@@ -34,7 +34,9 @@ def main() -> int:
         print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
         rc = subprocess.call(cmd, cwd=HERE.parent)
-        print(f"=== {name}: exit {rc} after {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"=== {name}: exit {rc} after {time.perf_counter() - t0:.1f} s", flush=True
+        )
         if rc:
             failed.append(name)
     if failed:

@@ -17,9 +17,13 @@ OUT = REPO / "src" / "tillit" / "domain" / "data" / "geography.csv"
 def main() -> None:
     read = {"dtype": str, "keep_default_na": False}
     mun = pd.read_csv(SHARED / "municipalities_se" / "municipality_county.csv", **read)
-    skr = pd.read_csv(SHARED / "kolada_metadata_v3_2026" / "kommungrupp_skr2023.csv", **read)
+    skr = pd.read_csv(
+        SHARED / "kolada_metadata_v3_2026" / "kommungrupp_skr2023.csv", **read
+    )
     kol = pd.read_csv(SHARED / "kolada_metadata_v3_2026" / "municipality.csv", **read)
-    m = mun.merge(skr, left_on="municipality_code", right_on="municipality_id", how="left")
+    m = mun.merge(
+        skr, left_on="municipality_code", right_on="municipality_id", how="left"
+    )
     rows = [
         {
             "code": r.municipality_code,
@@ -34,7 +38,9 @@ def main() -> None:
         }
         for r in m.itertuples()
     ]
-    counties = mun.drop_duplicates("county_code").set_index("county_code")["county_name"]
+    counties = mun.drop_duplicates("county_code").set_index("county_code")[
+        "county_name"
+    ]
     for r in kol[kol["type"] == "L"].itertuples():
         kind = "country" if r.id == "0000" else "region"
         cc = "" if kind == "country" else r.id[2:]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Estimate", "jsonable"]
+__all__ = ["Estimate", "jsonable", "jsonable_dict"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the stable JSON shape of one estimate."""
-        return jsonable(
+        return jsonable_dict(
             {
                 "estimate": self.estimate,
                 "se": self.se,
@@ -42,6 +42,12 @@ class Estimate:
                 "p_value": self.p_value,
             }
         )
+
+
+def jsonable_dict(obj: dict[str, Any]) -> dict[str, Any]:
+    """:func:`jsonable` of a mapping, typed as the JSON object it returns."""
+    out: dict[str, Any] = jsonable(obj)
+    return out
 
 
 def jsonable(obj: Any) -> Any:

@@ -21,9 +21,11 @@ def geography() -> pd.DataFrame:
     Columns: code, name, kind, county_code, county_name, skr_group_code, skr_group,
     skr_main_group, skr_kolada_group_id. All values are strings.
     """
-    with resources.files("tillit.domain").joinpath("data/geography.csv").open(
-        encoding="utf-8"
-    ) as fh:
+    with (
+        resources.files("tillit.domain")
+        .joinpath("data/geography.csv")
+        .open(encoding="utf-8") as fh
+    ):
         return pd.read_csv(fh, dtype=str, keep_default_na=False)
 
 

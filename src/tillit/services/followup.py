@@ -212,7 +212,7 @@ def peer_sets_for(engine: Engine, code: str) -> list[dict[str, Any]]:
             .order_by(peer_groups.c.kind, peer_groups.c.id)
         ).all()
         ids = [g[0] for g in groups]
-        sizes = dict(
+        sizes: dict[int, int] = dict(
             conn.execute(
                 select(peer_group_members.c.group_id, func.count())
                 .where(peer_group_members.c.group_id.in_(ids))

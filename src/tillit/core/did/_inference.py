@@ -116,7 +116,7 @@ class Draws:
         order = np.argsort(key, kind="stable")
         pos = np.empty_like(order)
         pos[order] = np.arange(order.size)
-        return cls(reps, kind, rng.bit_generator.state, order, pos, key[order])
+        return cls(reps, kind, dict(rng.bit_generator.state), order, pos, key[order])
 
     @property
     def n_clusters(self) -> int:

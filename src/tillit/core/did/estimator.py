@@ -13,10 +13,10 @@ Example
 >>> rng = np.random.default_rng(0)
 >>> units, periods = np.repeat(np.arange(60), 6), np.tile(np.arange(2000, 2006), 60)
 >>> cohort = np.repeat(rng.choice([0, 2003, 2004], 60), 6)
->>> y = rng.normal(size=360) + 0.5 * ((cohort > 0) & (periods >= cohort))
+>>> y = 0.1 * rng.normal(size=360) + 0.5 * ((cohort > 0) & (periods >= cohort))
 >>> df = pd.DataFrame({"id": units, "year": periods, "g": cohort, "y": y})
 >>> res = att_gt(df, outcomes=["y"], unit="id", time="year", cohort="g")
->>> round(res["y"].simple.estimate[0], 1)
+>>> round(float(res["y"].simple.estimate[0]), 1)
 0.5
 """
 

@@ -11,7 +11,7 @@ Example
 >>> import numpy as np
 >>> res = meta_analysis([0.1, 0.3, -0.2, 0.5], [0.04, 0.09, 0.05, 0.1])
 >>> round(res.estimate.estimate, 4)
-0.1338
+0.1152
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ def parse_predictor(text: str) -> list[PredictorSpec]:
 def _periods(spec: PredictorSpec, times: np.ndarray, pre_end: float) -> np.ndarray:
     t = times.astype(float)
     if spec.at is not None:
-        return times[t == spec.at]
+        at: np.ndarray = times[t == spec.at]
+        return at
     if spec.lo is not None and spec.hi is not None:
         return times[(t >= spec.lo) & (t <= spec.hi)]
     return times[t < pre_end]

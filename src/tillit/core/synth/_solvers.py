@@ -68,7 +68,7 @@ def simplex_lsq(
     scale = max(float(np.einsum("ij,ij->", A, A)) / J, 1e-300)
     if w0 is not None and np.all(w0 >= 0) and abs(w0.sum() - 1.0) < 1e-9:
         w = np.array(w0, dtype=float)
-        free = list(np.flatnonzero(w > 0))
+        free = [int(j) for j in np.flatnonzero(w > 0)]
         w = _inner_loop(A, b, half_c, w, free)
     else:
         d0 = A - b[:, None]
@@ -213,13 +213,15 @@ def simplex_lsq_eq(
 def solve_sym(M: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve ``M y = rhs``; least squares when ``M`` is (numerically) singular."""
     try:
-        y = np.linalg.solve(M, rhs)
+        y: np.ndarray = np.linalg.solve(M, rhs)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(M, rhs, rcond=None)[0]
+        y_ls: np.ndarray = np.linalg.lstsq(M, rhs, rcond=None)[0]
+        return y_ls
     err = float(np.abs(M @ y - rhs).max())
     if err == err and err <= 1e-9 * (float(np.abs(rhs).max()) + 1e-300):
         return y
-    return np.linalg.lstsq(M, rhs, rcond=None)[0]
+    y_ls2: np.ndarray = np.linalg.lstsq(M, rhs, rcond=None)[0]
+    return y_ls2
 
 
 def kkt_residual(
@@ -238,7 +240,7 @@ def kkt_residual(
     scale = max(float(np.einsum("ij,ij->", A, A)) / A.shape[1], 1e-300)
     comp = float(np.max(w * slack)) / scale
     feas = abs(float(w.sum()) - 1.0) + float(max(0.0, -w.min()))
-    return comp + feas
+    return float(comp + feas)
 
 
 def weighted_simplex_lsq(

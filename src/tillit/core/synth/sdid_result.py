@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from tillit.core.results import Estimate, jsonable
+from tillit.core.results import Estimate, jsonable_dict
 from tillit.core.synth._panel import WidePanel, py
 from tillit.core.synth._sdid_core import BlockFit
 
@@ -117,7 +117,7 @@ class CohortFit:
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of one cohort."""
         post = self.times[len(self.time_weights) :]
-        return jsonable(
+        return jsonable_dict(
             {
                 "start": self.start,
                 "treated_units": list(self.treated),
@@ -192,7 +192,7 @@ class SDIDResult:
                 ],
             }
         )
-        return jsonable(d)
+        return jsonable_dict(d)
 
     def tidy(self) -> pd.DataFrame:
         """One row for the overall effect and one per cohort when staggered."""

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tillit.core.results import jsonable
+from tillit.core.results import jsonable_dict
 from tillit.core.synth._panel import WidePanel, py
 
 __all__ = ["PlaceboFit", "SynthResult", "UnitFit"]
@@ -43,7 +43,7 @@ class UnitFit:
     def to_dict(self, times: np.ndarray) -> dict[str, Any]:
         """JSON shape of one fit."""
         t = times[: len(self.gap)].tolist()
-        return jsonable(
+        return jsonable_dict(
             {
                 "unit": self.unit,
                 "start": self.start,
@@ -176,7 +176,7 @@ class SynthResult:
 
     def _gap_times(self) -> list[Any]:
         if self.staggered:
-            return self.event_time.tolist()
+            return list(self.event_time.tolist())
         c = self.fits[0].start_col
         return [py(self.times[int(e) + c]) for e in self.event_time]
 
@@ -218,7 +218,7 @@ class SynthResult:
             d["pooled"] = self.pooled.to_dict(self.times)
         if self.time_placebo is not None:
             d["time_placebo"] = [f.to_dict(self.times) for f in self.time_placebo]
-        return jsonable(d)
+        return jsonable_dict(d)
 
     def tidy(self) -> pd.DataFrame:
         """One row per gap period (the average gap with several treated units)."""

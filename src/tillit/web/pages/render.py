@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from tillit.i18n import install_jinja
 from tillit.web.charts import fmt_number
 from tillit.web.deps import csrf_token, current_actor, lang_of
 from tillit.web.i18n import translate
@@ -36,6 +37,7 @@ def _int(x: Any) -> str:
     return "–" if not math.isfinite(f) else f"{f:.0f}"
 
 
+install_jinja(templates.env)  # _() and {% trans %}, in the page's own language
 templates.env.filters["num"] = _num
 templates.env.filters["int"] = _int
 templates.env.globals["svg"] = Markup  # our own chart module escapes its text

@@ -4,6 +4,10 @@ No JavaScript and no external assets: each function returns one ``<svg>`` elemen
 string, with ``role="img"``, a ``<title>`` and ``<desc>`` (the text alternative) and a
 ``<title>`` tooltip on every point. Colours come from presentation attributes and CSS
 classes (``web/static/tillit.css``), so a strict Content-Security-Policy holds.
+
+This package is the one home for SVG: an area adds its charts as a module of its own
+here (``web/charts/<area>.py``), built on the primitives of this module (axes, ticks,
+palette, escaping), and no template or route writes SVG itself.
 """
 
 from __future__ import annotations
