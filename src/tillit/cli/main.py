@@ -33,6 +33,10 @@ _MAIN: dict[str, tuple[str, str]] = {
         "tillit.cli.audit",
         "Burden ledger and indicator signal audit (what to remove, what to add).",
     ),
+    "compensation": (
+        "tillit.cli.compensation",
+        "Compensation models for home care: simulate, compare, calibrate, register.",
+    ),
     "db": (
         "tillit.cli.data",
         "Create or upgrade the database and load reference data.",

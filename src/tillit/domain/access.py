@@ -16,6 +16,9 @@ from tillit.domain.records import Actor
 __all__ = [
     "ROLES",
     "WRITER_ROLES",
+    "can_import_compensation_register",
+    "can_read_compensation_run",
+    "can_save_compensation_run",
     "can_write_for",
     "is_admin",
     "is_signed_in",
@@ -47,6 +50,37 @@ def is_writer(actor: Actor) -> bool:
 def can_write_for(actor: Actor, organisation_id: int | None) -> bool:
     """May ``actor`` write data of ``organisation_id`` (admins: any organisation)."""
     if actor.role == "admin":
+        return True
+    return (
+        actor.role == "member"
+        and organisation_id is not None
+        and actor.organisation_id == organisation_id
+    )
+
+
+# --- compensation models (#15) -----------------------------------------------------------
+# The register of municipalities' compensation models and the simulator are public; writing
+# the register, saving runs and turning a run into a pilot or a reporting requirement are not.
+
+
+def can_import_compensation_register(actor: Actor, organisation_id: int | None) -> bool:
+    """May ``actor`` write register rows of ``organisation_id`` (admins: any)."""
+    return can_write_for(actor, organisation_id)
+
+
+def can_save_compensation_run(actor: Actor) -> bool:
+    """May ``actor`` save a simulation run (any signed-in account)."""
+    return is_signed_in(actor)
+
+
+def can_read_compensation_run(
+    actor: Actor, owner_id: int | None, organisation_id: int | None
+) -> bool:
+    """May ``actor`` read a saved run: its owner, its organisation's members,
+    researchers and administrators."""
+    if actor.role in {"admin", "researcher"}:
+        return True
+    if actor.user_id is not None and actor.user_id == owner_id:
         return True
     return (
         actor.role == "member"

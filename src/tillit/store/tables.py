@@ -209,6 +209,7 @@ users = Table(
     CheckConstraint("role in ('admin','member','researcher')", name="role"),
 )
 from tillit.store.burden_tables import *  # noqa: E402, F403  (burden ledger and audit, #6)
+from tillit.store.compensation_tables import *  # noqa: E402, F403  (compensation models, #15)
 from tillit.store.pilots_tables import *  # noqa: E402, F403  (network and pilot registry, #5)
 from tillit.store.results_tables import *  # noqa: E402, F403  (pilot evaluation results, #5)
 from tillit.store.survey_tables import *  # noqa: E402, F403  (trust barometer and dialogue, #7)

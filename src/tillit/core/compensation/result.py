@@ -22,7 +22,16 @@ from tillit.core.compensation.models import ModelArrays
 from tillit.core.compensation.population import Population
 from tillit.core.results import jsonable_dict
 
-__all__ = ["FLAG_RULES", "INTERVAL", "METRICS", "SimulationResult", "Tornado"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "FLAG_RULES",
+    "INTERVAL",
+    "METRICS",
+    "PAIRED",
+    "QUANTILES",
+    "SimulationResult",
+    "Tornado",
+]
 
 INTERVAL = 0.90
 METRICS = (
@@ -39,6 +48,17 @@ METRICS = (
     "visit_length_ratio",
 )
 """Reported metrics, each per model and draw (see :meth:`SimulationResult.metric`)."""
+
+PAIRED = (
+    "cost_per_recipient",
+    "delivered_share",
+    "registration_hours",
+    "provider_margin",
+)
+"""Metrics whose paired difference from the baseline is reported (``vs_baseline``)."""
+DISTRIBUTIONS = ("cost_per_recipient", "provider_margin")
+"""Metrics whose quantiles over draws are reported (``distribution``)."""
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 FLAG_RULES = {
     "under_delivery": ("delivered_share", "<", 0.85),
@@ -191,33 +211,46 @@ class SimulationResult:
                       "margin": float(np.nanmean(margin)), "loss_probability": float(np.mean(pk < ck))}  # fmt: skip
         return out
 
+    def _paired(self, name: str, i: int, baseline: int) -> dict[str, Any]:
+        d = self.differences(name, baseline)[i]
+        d = d[np.isfinite(d)]
+        out: dict[str, Any] = {"mean": float(d.mean()) if d.size else None}
+        if i != baseline and d.size:
+            out["probability_lower"] = float(np.mean(d < 0))
+        if self.n_draws > 1 and d.size:
+            a = (1.0 - INTERVAL) / 2.0
+            out["ci_low"], out["ci_high"] = (
+                float(np.quantile(d, a)),
+                float(np.quantile(d, 1 - a)),
+            )
+        return out
+
     def model_dicts(self, baseline: int = 0) -> list[dict[str, Any]]:
         """One dict per model: metrics, intervals, flags, per provider, vs baseline."""
         vals = {m: self.value(m) for m in METRICS}
         ivs = {m: self.interval(m) for m in METRICS}
         flags = self.flags()
-        diff = self.differences(baseline=baseline)
         cheap = self.cheapest_probability()
         loss = np.mean(self.metric("provider_margin_kr") < 0, axis=1)
+        dist = {m: self.metric(m) for m in DISTRIBUTIONS}
         rows = []
         for i, name in enumerate(self.names):
             row: dict[str, Any] = {"name": name, "basis": self.bases[i]}
             row.update({m: float(vals[m][i]) for m in METRICS})
             row["margin_loss_probability"] = float(loss[i])
+            row["visits_made"] = float(np.mean(self.outputs["visits_made"][i]))
+            row["staff_hours"] = float(np.mean(self.outputs["staff_hours"][i]))
             row["flags"] = {f: float(flags[i, j]) for j, f in enumerate(FLAG_RULES)}
             row["by_provider"] = self._by_provider(i)
-            d = diff[i]
-            row["vs_baseline"] = {
-                "cost_per_recipient": float(d.mean()),
-                "probability_lower": float(np.mean(d < 0)) if i != baseline else None,
-            }
+            row["vs_baseline"] = {m: self._paired(m, i, baseline) for m in PAIRED}
             row["cheapest_probability"] = float(cheap[i])
             if self.n_draws > 1:
                 row["ci_low"] = {m: float(ivs[m][0][i]) for m in METRICS}
                 row["ci_high"] = {m: float(ivs[m][1][i]) for m in METRICS}
-                a = (1.0 - INTERVAL) / 2.0
-                row["vs_baseline"]["ci_low"] = float(np.quantile(d, a))
-                row["vs_baseline"]["ci_high"] = float(np.quantile(d, 1 - a))
+                row["distribution"] = {
+                    m: [float(v) for v in np.quantile(dist[m][i], QUANTILES)]
+                    for m in DISTRIBUTIONS
+                }
             rows.append(row)
         return rows
 
@@ -231,6 +264,7 @@ class SimulationResult:
                 "seed": self.seed,
                 "interval": INTERVAL if self.n_draws > 1 else None,
                 "baseline": self.names[0],
+                "staff_cost": float(self.staff_cost.mean()),
                 "population": dict(self.population),
                 "models": self.model_dicts(),
             }

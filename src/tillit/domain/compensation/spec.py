@@ -83,7 +83,7 @@ TIME_BASES = (
     "performed_time_self_reported",
 )
 RATE_KEYS = ("day_personal", "day_service", "evening", "night")
-_DATA = Path(__file__).with_name("data") / "compensation_facts.json"
+_DATA = Path(__file__).resolve().parents[1] / "data" / "compensation_facts.json"
 
 REGISTRATION_DEFAULTS: dict[str, tuple[float, float, float]] = {
     "granted_time": (0.0, 0.0, 2.0),

@@ -1,0 +1,54 @@
+"""Compensation models (#15): simulation runs, calibration, the model register, and the
+loop into pilots and the burden ledger.
+
+Modules: :mod:`.simulation` (populations, runs, saved runs), :mod:`.calibration`,
+:mod:`.register` (import, read, descriptive comparison), :mod:`.loop` (pilot drafts,
+burden requirements).  The engine is :mod:`tillit.core.compensation`; the spec and its
+sources :mod:`tillit.domain.compensation`.
+"""
+
+from __future__ import annotations
+
+from tillit.services.compensation.calibration import calibrate_data
+from tillit.services.compensation.loop import (
+    burden_from_run,
+    pilot_from_run,
+    predicted_change,
+)
+from tillit.services.compensation.register import (
+    ImportReport,
+    compare,
+    import_register,
+    municipality_register,
+    register_rows,
+)
+from tillit.services.compensation.simulation import (
+    Run,
+    demo_population,
+    frame_of,
+    get_run,
+    population_for_municipality,
+    population_from_indicators,
+    run,
+    save_run,
+)
+
+__all__ = [
+    "ImportReport",
+    "Run",
+    "burden_from_run",
+    "calibrate_data",
+    "compare",
+    "demo_population",
+    "frame_of",
+    "get_run",
+    "import_register",
+    "municipality_register",
+    "pilot_from_run",
+    "population_for_municipality",
+    "population_from_indicators",
+    "predicted_change",
+    "register_rows",
+    "run",
+    "save_run",
+]
