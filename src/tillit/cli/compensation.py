@@ -86,6 +86,7 @@ def _population(
 
 
 def _table(out: dict[str, Any], lang: str) -> str:
+    from tillit.domain.compensation.labels import BASIS_LABELS, FLAG_LABELS
     from tillit.i18n import format_kr, format_number, format_percent, tr
 
     cols = [tr(lang, "Model"), tr(lang, "Basis"), tr(lang, "Cost per recipient"), tr(lang, "Provider margin"),
@@ -100,11 +101,9 @@ def _table(out: dict[str, Any], lang: str) -> str:
             return v
 
         flags = ", ".join(
-            tr(lang, k.replace("_", " "))
-            for k, share in m["flags"].items()
-            if share >= 0.5
+            tr(lang, FLAG_LABELS[k]) for k, share in m["flags"].items() if share >= 0.5
         )
-        rows.append([m["name"], tr(lang, m["basis"].replace("_", " ")), iv("cost_per_recipient", lambda x: format_kr(x, lang)),
+        rows.append([m["name"], tr(lang, BASIS_LABELS[m["basis"]]), iv("cost_per_recipient", lambda x: format_kr(x, lang)),
                      iv("provider_margin", lambda x: format_percent(x, lang)), iv("delivered_share", lambda x: format_percent(x, lang)),
                      format_number(m["registration_hours"], lang, 0), format_kr(m["registration_cost"], lang), flags or "–"])  # fmt: skip
     widths = [max(len(str(r[i])) for r in [cols, *rows]) for i in range(len(cols))]
@@ -232,6 +231,7 @@ def simulate_cmd(spec_path: Path, recipients: Path | None, municipality: str | N
 def compare_cmd(spec_path: Path, recipients: Path | None, municipality: str | None, kolada: Path | None,
                 year: int | None, draws: int, seed: int, top: int, fmt: str, lang: str) -> None:  # fmt: skip
     """Each model against the first: paired cost differences, and which survive the priors."""
+    from tillit.domain.compensation.labels import PARAMETER_LABELS
     from tillit.i18n import format_kr, format_percent, tr
     from tillit.services import compensation as cs
     from tillit.sources.compensation import read_spec
@@ -286,7 +286,8 @@ def compare_cmd(spec_path: Path, recipients: Path | None, municipality: str | No
         )
         for p in row["tornado"]:
             lines.append(
-                f"    {p['parameter']}: {format_kr(p['low'], lang)} … {format_kr(p['high'], lang)}"
+                f"    {tr(lang, PARAMETER_LABELS.get(p['parameter'], p['parameter']))}: "
+                f"{format_kr(p['low'], lang)} … {format_kr(p['high'], lang)}"
             )
     click.echo("\n".join(lines))
 

@@ -26,6 +26,7 @@ __all__ = [
     "get_run",
     "municipal_values",
     "organisation",
+    "organisation_code",
     "organisation_ids",
     "register_frame",
     "replace_register",
@@ -50,6 +51,16 @@ def organisation_ids(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
         ).all()
         out.update({str(c): int(i) for c, i in rows})
     return out
+
+
+def organisation_code(conn: Connection, organisation_id: int) -> str:
+    """The code of organisation ``organisation_id`` (NotFound if none)."""
+    code = conn.execute(
+        select(organisations.c.code).where(organisations.c.id == organisation_id)
+    ).scalar()
+    if code is None:
+        raise NotFound(f"no organisation {organisation_id}")
+    return str(code)
 
 
 def organisation(conn: Connection, code: str) -> dict[str, Any]:

@@ -159,6 +159,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     app.include_router(audit_api)
     app.include_router(audit_pages)
+    from tillit.web.api.compensation import router as compensation_api  # (#15)
+    from tillit.web.pages.compensation import router as compensation_pages
+
+    app.include_router(compensation_api)
+    app.include_router(compensation_pages)
     _document_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(

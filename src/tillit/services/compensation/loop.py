@@ -148,17 +148,19 @@ def pilot_from_run(
             return out
         mde = dh.get("mde")
         if mde is not None and np.isfinite(mde):
-            verdict = (
-                tr(lang, "can") if abs(mde) <= out["min_effect"] else tr(lang, "cannot")
-            )
-            hyp.append(
-                tr(
+            if abs(mde) <= min_effect:
+                line = tr(
                     lang,
-                    "With these sites the pilot's minimum detectable effect on N21006 is {mde}: it {verdict} detect the predicted change.",
+                    "With these sites the pilot's minimum detectable effect on N21006 is {mde}: it can detect the predicted change.",
                     mde=format_kr(mde, lang),
-                    verdict=verdict,
                 )
-            )
+            else:
+                line = tr(
+                    lang,
+                    "With these sites the pilot's minimum detectable effect on N21006 is {mde}: it cannot detect the predicted change; more sites or more years are needed.",
+                    mde=format_kr(mde, lang),
+                )
+            hyp.append(line)
             doc = {**raw, "hypotheses": hyp}
             pilots.save_draft(engine, actor, pcode, doc)
             out["design_help"] = dh

@@ -44,6 +44,7 @@ __all__ = [
     "demo_population",
     "frame_of",
     "get_run",
+    "organisation_code",
     "population_for_municipality",
     "population_from_indicators",
     "run",
@@ -83,7 +84,9 @@ class Run:
         out["population"] = {**out["population"], **dict(self.source)}
         if self.tornado is not None:
             out["tornado"] = self.tornado.to_dict()
-            out["tornado_difference"] = self.tornado.to_dict("difference_cost_per_recipient")
+            out["tornado_difference"] = self.tornado.to_dict(
+                "difference_cost_per_recipient"
+            )
         out["notes"] = list(self.notes) + list(self.population.notes)
         return out
 
@@ -237,6 +240,12 @@ def save_run(
             spec=r.spec.to_dict(), population=dict(r.source), result=r.to_dict(),
             draws=r.draws, seed=r.seed, user_id=actor.user_id,
         )  # fmt: skip
+
+
+def organisation_code(engine: Engine, organisation_id: int) -> str:
+    """The code of an organisation (e.g. the actor's own)."""
+    with engine.connect() as conn:
+        return repo.organisation_code(conn, organisation_id)
 
 
 def get_run(engine: Engine, actor: Actor, run_id: int) -> dict[str, Any]:
