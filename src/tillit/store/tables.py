@@ -32,6 +32,8 @@ from sqlalchemy import (
     func,
 )
 
+from tillit.domain import access
+
 __all__ = [
     "ROLES",
     "import_batches",
@@ -45,7 +47,7 @@ __all__ = [
     "users",
 ]
 
-ROLES = ("admin", "member", "researcher")
+ROLES = access.ROLES
 
 metadata = MetaData(
     naming_convention={
@@ -206,7 +208,7 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("organisation_id", Integer, ForeignKey("organisations.id")),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
-    CheckConstraint("role in ('admin','member','researcher')", name="role"),
+    CheckConstraint(f"role in ({','.join(repr(r) for r in ROLES)})", name="role"),
 )
 from tillit.store.burden_tables import *  # noqa: E402, F403  (burden ledger and audit, #6)
 from tillit.store.pilots_tables import *  # noqa: E402, F403  (network and pilot registry, #5)
