@@ -16,8 +16,13 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from tillit.core.errors import Conflict, NotFound
-from tillit.store.compensation_tables import compensation_register, compensation_runs
-from tillit.store.tables import indicators, observations, organisations
+from tillit.store.tables import (
+    compensation_register,
+    compensation_runs,
+    indicators,
+    observations,
+    organisations,
+)
 
 __all__ = [
     "REGISTER_FRAME",

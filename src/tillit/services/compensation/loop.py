@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
 from tillit.core.errors import DataError, TillitError
 from tillit.domain.compensation import Spec
@@ -32,6 +31,7 @@ from tillit.domain.records import Actor
 from tillit.i18n import format_kr, format_number, tr
 from tillit.services import audit, pilots
 from tillit.store import compensation as repo
+from tillit.store.db import Engine
 
 __all__ = [
     "WORKED_HOURS_PER_YEAR",

@@ -18,14 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
 from tillit.core.errors import DataError, PermissionDenied
 from tillit.domain import access
 from tillit.domain.compensation import RegisterEntry, parse_register
 from tillit.domain.records import Actor
 from tillit.store import compensation as repo
-from tillit.store.db import write_transaction
+from tillit.store.db import Engine, write_transaction
 
 __all__ = [
     "COMPARE_KPIS",

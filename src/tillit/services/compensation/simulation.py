@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
 from tillit.core.compensation import (
     DEFAULTS,
@@ -36,7 +35,7 @@ from tillit.domain.compensation import Spec, travel_minutes_for_group
 from tillit.domain.records import Actor
 from tillit.sources.compensation import HOMECARE_KPIS, municipality_indicators
 from tillit.store import compensation as repo
-from tillit.store.db import write_transaction
+from tillit.store.db import Engine, write_transaction
 
 __all__ = [
     "DEMO_POPULATION",

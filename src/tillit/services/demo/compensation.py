@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
 from tillit.domain.compensation import reference_rate
 from tillit.domain.geography import municipalities
 from tillit.domain.records import Actor
 from tillit.services.compensation.register import import_register, register_rows
+from tillit.store.db import Engine
 
 __all__ = ["DEMO_SOURCE", "demo_register", "demo_spec", "load_demo_compensation"]
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
 )
 
-from tillit.store.tables import metadata
+from tillit.store.tables.base import metadata
 
 __all__ = ["compensation_register", "compensation_runs"]
 
