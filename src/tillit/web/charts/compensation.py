@@ -18,10 +18,11 @@ __all__ = ["bars", "distribution_chart", "number", "strip_chart", "tornado_chart
 
 Fmt = Callable[[float], str]
 ROW = 26
-LEFT, RIGHT, TOP = 200, 24, 44
+LEFT, RIGHT, TOP = 230, 24, 70
+CHAR = 6.9  # approximate width of a 12px character, for laying out legends
 
 
-def _short(label: str, n: int = 28) -> str:
+def _short(label: str, n: int = 34) -> str:
     return label if len(label) <= n else label[: n - 1] + "…"
 
 
@@ -30,7 +31,22 @@ def _open(title: str, desc: str, width: int, height: int, cls: str) -> list[str]
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {cls}" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>"
+        f'<text class="chart-title" x="8" y="18" font-size="14" font-weight="600" fill="#1d2330">'
+        f"{escape(title)}</text>"
     ]
+
+
+def _legend(items: list[tuple[str, str]], x0: float = LEFT, y: float = 44) -> str:
+    """Legend entries (svg symbol drawn at 0..18 x, text) laid out by text length."""
+    out, x = ['<g class="legend">'], x0
+    for sym, text in items:
+        out.append(
+            f'<g transform="translate({x:.0f},{y - 10:.0f})">{sym}</g>'
+            f'<text x="{x + 24:.0f}" y="{y:.0f}" font-size="12" fill="#222">{escape(text)}</text>'
+        )
+        x += 24 + CHAR * len(text) + 18
+    out.append("</g>")
+    return "".join(out)
 
 
 def _scale(
@@ -117,13 +133,13 @@ def distribution_chart(
             f'<rect x="{sx(q[1]):.1f}" y="{y - 7:.1f}" width="{max(sx(q[3]) - sx(q[1]), 1.5):.1f}" height="14" fill="{c}" fill-opacity="0.35" stroke="{c}"/>'
             f'<line x1="{sx(q[2]):.1f}" x2="{sx(q[2]):.1f}" y1="{y - 9:.1f}" y2="{y + 9:.1f}" stroke="#111" stroke-width="3"/></g>'
         )
-    lx = LEFT
-    items = [
-        f'<line x1="{lx}" x2="{lx + 18}" y1="16" y2="16" stroke="#555" stroke-width="2"/><text x="{lx + 23}" y="20" font-size="12">{escape(legend[0])}</text>',
-        f'<rect x="{lx + 150}" y="10" width="18" height="12" fill="#555" fill-opacity="0.35" stroke="#555"/><text x="{lx + 173}" y="20" font-size="12">{escape(legend[1])}</text>',
-        f'<line x1="{lx + 300}" x2="{lx + 300}" y1="8" y2="24" stroke="#111" stroke-width="3"/><text x="{lx + 306}" y="20" font-size="12">{escape(legend[2])}</text>',
-    ]
-    parts.append('<g class="legend">' + "".join(items) + "</g></svg>")
+    parts.append(_legend([
+        ('<line x1="0" x2="18" y1="6" y2="6" stroke="#555" stroke-width="2"/>', legend[0]),
+        ('<rect x="0" y="0" width="18" height="12" fill="#555" fill-opacity="0.35" stroke="#555"/>', legend[1]),
+        ('<line x1="9" x2="9" y1="-2" y2="14" stroke="#111" stroke-width="3"/>', legend[2]),
+    ]))  # fmt: skip
+    parts.append("</svg>")
+
     return "".join(parts)
 
 
@@ -206,12 +222,11 @@ def tornado_chart(
     parts.append(
         f'<line x1="{xc:.1f}" x2="{xc:.1f}" y1="{TOP - 6}" y2="{y1}" stroke="#111" stroke-width="1.5"/>'
     )
-    parts.append(
-        '<g class="legend">'
-        f'<rect x="{LEFT}" y="10" width="18" height="10" fill="{PALETTE[0]}"/><text x="{LEFT + 23}" y="20" font-size="12">{escape(legend[0])}</text>'
-        f'<rect x="{LEFT + 190}" y="10" width="18" height="10" fill="#fff" stroke="{PALETTE[1]}" stroke-width="2"/><text x="{LEFT + 213}" y="20" font-size="12">{escape(legend[1])}</text>'
-        "</g></svg>"
-    )
+    parts.append(_legend([
+        (f'<rect x="0" y="1" width="18" height="10" fill="{PALETTE[0]}"/>', legend[0]),
+        (f'<rect x="0" y="1" width="18" height="10" fill="#fff" stroke="{PALETTE[1]}" stroke-width="2"/>', legend[1]),
+    ]))  # fmt: skip
+    parts.append("</svg>")
     return "".join(parts)
 
 
@@ -260,10 +275,11 @@ def strip_chart(
             parts.append(
                 f'<line class="median" x1="{sx(m):.1f}" x2="{sx(m):.1f}" y1="{y - 12:.1f}" y2="{y + 12:.1f}" stroke="#111" stroke-width="3"><title>{escape(median_label)} {escape(fmt(m))}</title></line>'
             )
-    parts.append(
-        f'<g class="legend"><circle cx="{LEFT + 6}" cy="15" r="3" fill="{MUTED}"/><text x="{LEFT + 14}" y="19" font-size="12">{escape(axis)}</text>'
-        f'<line x1="{LEFT + 240}" x2="{LEFT + 240}" y1="7" y2="23" stroke="#111" stroke-width="3"/><text x="{LEFT + 247}" y="19" font-size="12">{escape(median_label)}</text></g></svg>'
-    )
+    parts.append(_legend([
+        (f'<circle cx="6" cy="6" r="3" fill="{MUTED}"/>', axis),
+        ('<line x1="9" x2="9" y1="-2" y2="14" stroke="#111" stroke-width="3"/>', median_label),
+    ]))  # fmt: skip
+    parts.append("</svg>")
     return "".join(parts)
 
 

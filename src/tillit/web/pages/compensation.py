@@ -190,11 +190,7 @@ def _page(
     if error is not None and error.field:
         ctx["error_field"] = view.form_field(error.field, slots or [])
     if run is not None:
-        ctx.update(
-            view.results_context(
-                run, lang_of(request), request.query_params.get("tornado")
-            )
-        )
+        ctx.update(view.results_context(run, lang_of(request)))
     return render(request, "compensation/index.html", ctx, status=status)
 
 

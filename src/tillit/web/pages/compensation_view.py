@@ -150,7 +150,7 @@ def _survival(run: dict[str, Any], lang: str) -> list[str]:
     return out
 
 
-def _charts(run: dict[str, Any], lang: str, pick: int) -> dict[str, str]:
+def _charts(run: dict[str, Any], lang: str) -> dict[str, Any]:
     ms = run["models"]
     kr0 = lambda v: format_number(v, lang, 0)  # noqa: E731
     pct = lambda v: format_percent(v, lang, 0)  # noqa: E731
@@ -160,15 +160,15 @@ def _charts(run: dict[str, Any], lang: str, pick: int) -> dict[str, str]:
         d = (m.get("distribution") or {}).get(key)
         return list(d) if d else [m[key]] * 5
 
-    out = {
+    out: dict[str, Any] = {
         "cost": distribution_chart([(m["name"], q(m, "cost_per_recipient")) for m in ms], title=tr(lang, "Cost to the municipality per recipient and year"), axis=tr(lang, "kronor per recipient and year"), fmt=kr0, legend=leg),
         "margin": distribution_chart([(m["name"], q(m, "provider_margin")) for m in ms], title=tr(lang, "Provider margin (share of payments)"), axis=tr(lang, "margin"), fmt=pct, legend=leg, reference=0.0),
         "delivered": bars([(m["name"], m["delivered_share"]) for m in ms], title=tr(lang, "Share of granted time delivered"), axis=tr(lang, "share of granted time"), fmt=pct),
         "registration": bars([(m["name"], m["registration_hours"]) for m in ms], title=tr(lang, "Staff and purchaser hours spent registering time, a year"), axis=tr(lang, "hours a year"), fmt=kr0),
     }  # fmt: skip
     tor = (run.get("tornado_difference") or {}).get("models") or []
-    if 0 < pick < len(tor):
-        t = tor[pick]
+    tornados = []
+    for t in tor[1:]:
         rows = [
             (
                 tr(lang, PARAMETER_LABELS.get(p["parameter"], p["parameter"])),
@@ -178,23 +178,18 @@ def _charts(run: dict[str, Any], lang: str, pick: int) -> dict[str, str]:
             for p in t["parameters"]
             if p["swing"] and p["swing"] > 0
         ][:10]
-        out["tornado"] = tornado_chart(rows, centre=t["centre"], title=tr(lang, "What moves the difference in cost per recipient: {name} against {base}", name=t["name"], base=run["baseline"]), axis=tr(lang, "kronor per recipient and year, against the baseline"), fmt=kr0, legend=(tr(lang, "parameter at its 5th percentile"), tr(lang, "parameter at its 95th percentile")))  # fmt: skip
+        svg = tornado_chart(rows, centre=t["centre"], title=tr(lang, "What moves the difference in cost per recipient"), axis=tr(lang, "kronor per recipient and year, against the baseline"), fmt=kr0, legend=(tr(lang, "parameter at its 5th percentile"), tr(lang, "parameter at its 95th percentile")))  # fmt: skip
+        tornados.append((t["name"], svg))
+    out["tornados"] = tornados
     return out
 
 
-def results_context(
-    run: dict[str, Any], lang: str, tornado: str | None
-) -> dict[str, Any]:
+def results_context(run: dict[str, Any], lang: str) -> dict[str, Any]:
     """The results part of the page for a run's JSON."""
-    try:
-        pick = int(tornado) if tornado else 1
-    except ValueError:
-        pick = 1
-    pick = pick if 0 < pick < len(run["models"]) else 1
     pop = run["population"]
     return {
-        "run": run, "rows": _table(run, lang), "charts": _charts(run, lang, pick), "survival": _survival(run, lang),
-        "pick": pick, "demo": bool(pop.get("is_demo")), "population": pop,
+        "run": run, "rows": _table(run, lang), "charts": _charts(run, lang), "survival": _survival(run, lang),
+        "demo": bool(pop.get("is_demo")), "population": pop,
         "providers": [(tr(lang, PROVIDER_LABELS[p]), format_int(pop.get("providers", {}).get(p, 0), lang)) for p in PROVIDERS],
     }  # fmt: skip
 
