@@ -22,11 +22,25 @@ from typing import Any
 
 import click
 
-from tillit.cli.data import open_engine, progress_bar
 from tillit.core.errors import DataError
 from tillit.core.results import jsonable
 
 __all__ = ["register"]
+
+
+def open_engine() -> Any:
+    """The database of the settings (imported on use: most commands need none)."""
+    from tillit.cli.data import open_engine as _open
+
+    return _open()
+
+
+def progress_bar(label: str, unit: str) -> Any:
+    """The CLI's rich progress bar on stderr (imported on use)."""
+    from tillit.cli.data import progress_bar as _bar
+
+    return _bar(label, unit)
+
 
 _file = click.Path(dir_okay=False, path_type=Path)
 _dir = click.Path(file_okay=False, path_type=Path)

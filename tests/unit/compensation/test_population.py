@@ -96,3 +96,28 @@ def test_generated_population_matches_its_indicators() -> None:
     assert np.all(np.diff(pop.provider) >= 0)
     with pytest.raises(DataError):
         generate_population(0, mean_hours=30.0)
+
+
+def test_prior_quantiles_equal_scipys_truncated_normal() -> None:
+    from tillit.core.compensation import Prior
+
+    q = np.linspace(0.0005, 0.9995, 200)
+    for mean, sd, lo, hi in [
+        (0.3, 0.12, 0.0, 1.0),
+        (0.93, 0.04, 0.5, 1.0),
+        (283.0, 20.0, 100.0, 1000.0),
+    ]:
+        a, b = (lo - mean) / sd, (hi - mean) / sd
+        want = stats.truncnorm.ppf(q, a, b, loc=mean, scale=sd)
+        np.testing.assert_allclose(
+            Prior(mean, sd, lo, hi).ppf(q), want, rtol=1e-10, atol=1e-12
+        )
+
+
+def test_gamma_tail_equals_scipys() -> None:
+    from tillit.core.compensation.population import gamma_tail
+
+    for k in (0.3, 1.1, 4.0):
+        assert gamma_tail(120.0, k, 33.0) == pytest.approx(
+            stats.gamma.sf(120.0, k, scale=33.0 / k), rel=1e-12
+        )

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from tillit.core.compensation.behaviour import Priors
 from tillit.core.compensation.engine import DAYS_14, TWO_A_DAY
@@ -74,6 +73,8 @@ def team_size_for_continuity(staff_met: float, cancel_rate: float = 0.04) -> flo
     >>> round(team_size_for_continuity(16.0), 2)
     22.89
     """
+    from scipy import optimize
+
     n = TWO_A_DAY * DAYS_14 * (1.0 - cancel_rate)
     if not 1.0 <= staff_met < n:
         raise DataError(

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy.special import gammaincc
 
 from tillit.core.compensation.codes import PROVIDERS
 from tillit.core.errors import DataError
@@ -32,6 +32,7 @@ __all__ = [
     "MAX_RECIPIENTS",
     "Population",
     "gamma_shape_for_tail",
+    "gamma_tail",
     "generate_population",
     "population_from_frame",
 ]
@@ -236,6 +237,12 @@ def population_from_frame(
     return _make(data, ids_sorted, source, ())
 
 
+def gamma_tail(x: float, shape: float | np.ndarray, mean: float) -> np.ndarray:
+    """``P(X >= x)`` for a gamma distribution with ``shape`` and ``mean``."""
+    k = np.asarray(shape, dtype=float)
+    return np.asarray(gammaincc(k, x * k / mean))
+
+
 def gamma_shape_for_tail(
     mean: float, tail: float, threshold: float = HEAVY_HOURS
 ) -> float:
@@ -248,9 +255,11 @@ def gamma_shape_for_tail(
     Examples
     --------
     >>> k = gamma_shape_for_tail(30.0, 0.05)
-    >>> round(float(stats.gamma.sf(120.0, k, scale=30.0 / k)), 6)
+    >>> round(float(gamma_tail(120.0, k, 30.0)), 6)
     0.05
     """
+    from scipy import optimize
+
     if not (0 < tail < 1) or mean <= 0:
         raise DataError(
             "the tail share must be strictly between 0 and 1 and the mean positive"
@@ -258,11 +267,11 @@ def gamma_shape_for_tail(
 
     def gap(logk: float) -> float:
         k = float(np.exp(logk))
-        return float(stats.gamma.sf(threshold, k, scale=mean / k)) - tail
+        return float(gamma_tail(threshold, k, mean)) - tail
 
     lo, hi = np.log(0.05), np.log(200.0)
     grid = np.linspace(lo, hi, 241)
-    tails = stats.gamma.sf(threshold, np.exp(grid), scale=mean / np.exp(grid))
+    tails = gamma_tail(threshold, np.exp(grid), mean)
     j = int(np.argmax(tails))
     a, b = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
     top = float(
@@ -335,7 +344,7 @@ def generate_population(
     shape = DEFAULT_SHAPE
     if share_heavy is not None and 0 < share_heavy < 1:
         shape = gamma_shape_for_tail(mean_hours, share_heavy)
-        got = float(stats.gamma.sf(HEAVY_HOURS, shape, scale=mean_hours / shape))
+        got = float(gamma_tail(HEAVY_HOURS, shape, mean_hours))
         if abs(got - share_heavy) > 0.1 * share_heavy:
             notes.append(
                 f"share_heavy {share_heavy:.3f} exceeds what a gamma with this mean allows; {got:.3f} used"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +34,9 @@ from tillit.domain import access
 from tillit.domain.compensation import Spec, travel_minutes_for_group
 from tillit.domain.records import Actor
 from tillit.sources.compensation import HOMECARE_KPIS, municipality_indicators
-from tillit.store import compensation as repo
-from tillit.store.db import Engine, write_transaction
+
+if TYPE_CHECKING:
+    from tillit.store.db import Engine
 
 __all__ = [
     "DEMO_POPULATION",
@@ -171,6 +172,8 @@ def population_for_municipality(
     engine: Engine, code: str, *, year: int | None = None, seed: int = 0
 ) -> tuple[Population, dict[str, Any], dict[str, Any]]:
     """A population from the municipality's Kolada home-care indicators in the store."""
+    from tillit.store import compensation as repo
+
     with engine.connect() as conn:
         org = repo.organisation(conn, code.strip())
         if org["kind"] != "municipality":
@@ -226,6 +229,9 @@ def save_run(
     engine: Engine, actor: Actor, r: Run, *, organisation_code: str | None = None
 ) -> int:
     """Store a run for the actor (and an organisation); returns its id."""
+    from tillit.store import compensation as repo
+    from tillit.store.db import write_transaction
+
     if not access.can_save_compensation_run(actor):
         raise PermissionDenied("sign in to save a simulation run")
     with write_transaction(engine) as conn:
@@ -243,12 +249,16 @@ def save_run(
 
 def organisation_code(engine: Engine, organisation_id: int) -> str:
     """The code of an organisation (e.g. the actor's own)."""
+    from tillit.store import compensation as repo
+
     with engine.connect() as conn:
         return repo.organisation_code(conn, organisation_id)
 
 
 def get_run(engine: Engine, actor: Actor, run_id: int) -> dict[str, Any]:
     """A saved run, if the actor may read it."""
+    from tillit.store import compensation as repo
+
     with engine.connect() as conn:
         row = repo.get_run(conn, run_id)
     if not access.can_read_compensation_run(
