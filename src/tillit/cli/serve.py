@@ -46,6 +46,9 @@ def _prepare(demo: bool) -> tuple[Any, list[tuple[str, str, str, str | None]]]:
         from tillit.services.audit import load_demo_inventories  # burden ledger (#6)
 
         load_demo_inventories(engine)
+        from tillit.services.demo.compensation import load_demo_compensation  # (#15)
+
+        load_demo_compensation(engine)
         from tillit.services.reports import load_demo_evaluations  # results (#5)
 
         load_demo_evaluations(engine, wait=False)

@@ -121,3 +121,18 @@ def test_gamma_tail_equals_scipys() -> None:
         assert gamma_tail(120.0, k, 33.0) == pytest.approx(
             stats.gamma.sf(120.0, k, scale=33.0 / k), rel=1e-12
         )
+
+
+def test_the_documented_recipients_template_reads() -> None:
+    from pathlib import Path
+
+    from tillit.sources.compensation import read_recipients
+
+    path = (
+        Path(__file__).resolve().parents[3]
+        / "docs"
+        / "templates"
+        / "compensation_recipients.csv"
+    )
+    pop = read_recipients(path.read_bytes(), str(path))
+    assert pop.n == 3 and sorted(pop.provider.tolist()) == [0, 0, 1]
