@@ -61,6 +61,8 @@ def pretrend_wald(beta: np.ndarray, vcov: np.ndarray) -> dict[str, Any]:
     k = int(beta.shape[0])
     if k == 0:
         return {"status": "not_computable", "statistic": None, "df": 0, "p_value": None}
+    if not (np.all(np.isfinite(beta)) and np.all(np.isfinite(vcov))):
+        return {"status": "not_computable", "statistic": None, "df": k, "p_value": None}
     ev = np.linalg.eigvalsh(vcov)
     if not np.all(np.isfinite(ev)) or ev.min() <= 1e-12 * max(ev.max(), 1e-300):
         return {"status": "singular", "statistic": None, "df": k, "p_value": None}
