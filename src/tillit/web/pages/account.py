@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tillit.core.errors import DataError, PermissionDenied, TillitError
+from tillit.domain import access
 from tillit.domain.records import Actor
 from tillit.services import auth
 from tillit.services import followup as fu
@@ -95,7 +96,7 @@ def signout(request: Request, csrf_token: Token = "") -> RedirectResponse:
 
 
 def _require_importer(actor: Actor) -> None:
-    if actor.role not in ("admin", "member"):
+    if not access.may_import(actor):
         raise PermissionDenied(
             "sign in as an administrator or organisation member to import"
         )
@@ -104,7 +105,7 @@ def _require_importer(actor: Actor) -> None:
 @router.get("/import", response_model=None)
 def import_form(request: Request, actor: ActorDep) -> HTMLResponse | RedirectResponse:
     """The upload form (signed-in members and admins)."""
-    if actor.role == "public":
+    if access.is_public(actor):
         return RedirectResponse("/signin?next=/import", status_code=303)
     _require_importer(actor)
     return render(request, "import.html", {"report": None, "error": None})

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.errors import DataError, PermissionDenied
+from tillit.domain import access
 from tillit.domain.records import Actor
 from tillit.services import audit as au
 from tillit.web.charts import PALETTE, fmt_number
@@ -103,7 +104,7 @@ def _charts(view: dict[str, Any], lang: str) -> dict[str, str]:
 @router.get("/burden", response_class=HTMLResponse)
 def burden_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLResponse:
     """The inventories the actor may read, with the import form."""
-    if actor.role == "public":
+    if access.is_public(actor):
         raise PermissionDenied("sign in to see burden inventories")
     invs = au.list_inventories(engine, actor)
     return render(
@@ -126,7 +127,7 @@ def template_csv() -> Response:
 def _org_for(actor: Actor, form_org: str, engine: Any) -> str:
     if actor.is_admin:
         return form_org
-    if actor.role != "member" or actor.organisation_id is None:
+    if not access.is_member(actor) or actor.organisation_id is None:
         raise PermissionDenied("only members and administrators import inventories")
     code = form_org.strip()
     if not code:

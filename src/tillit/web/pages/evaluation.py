@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tillit.domain import access
 from tillit.domain.pilots import PRECONDITIONS
 from tillit.services import evaluation as ev
 from tillit.services import pilots as ps
@@ -96,10 +97,7 @@ def _results_context(engine: Any, actor: Any, code: str, lang: str) -> dict[str,
         rows = ev.history(engine, code, o["indicator"])
         if len(rows) >= 2:
             hist[o["indicator"]] = history_svg(rows, o["indicator"], lang)
-    may_publish = actor.is_admin or (
-        actor.role == "researcher"
-        and actor.user_id in {r["id"] for r in pilot.researchers}
-    )
+    may_publish = access.may_publish(actor, {r["id"] for r in pilot.researchers})
     return {
         "pilot": pilot,
         "origins": {o["indicator"]: o for o in info["origins"]},

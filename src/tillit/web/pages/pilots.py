@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.errors import DataError, PermissionDenied, TillitError
+from tillit.domain import access
 from tillit.domain.pilots import (
     CHANGE_KINDS,
     DESIGNS,
@@ -229,9 +230,9 @@ def _orgs_for(engine: Any, actor: Any) -> list[dict[str, Any]]:
 @router.get("/pilots/new", response_model=None)
 def new_form(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
     """The new-draft form (members and administrators)."""
-    if actor.role == "public":
+    if access.is_public(actor):
         return RedirectResponse("/signin?next=/pilots/new", status_code=303)
-    if actor.role not in ("admin", "member"):
+    if not access.is_writer(actor):
         raise PermissionDenied(
             "only organisation members and administrators create pilots"
         )
