@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # not scipy.stats: it costs seconds to import
 
 from tillit.core.did.honest import HonestResult, honest_sensitivity
 from tillit.core.did.results import EstimateTable, json_dict
@@ -35,10 +35,14 @@ def table(
     ``dof`` gives t(dof) critical values and p-values (normal when None).
     """
     se = np.sqrt(np.clip(np.diag(vcov), 0, None)) if vcov.size else np.zeros(0)
-    dist: Any = stats.norm if dof is None else stats.t(max(dof, 1))
-    crit = float(dist.ppf(0.5 + level / 2))
+    q = 0.5 + level / 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2 * dist.sf(np.abs(est / se))
+        z = -np.abs(est / se)
+        if dof is None:
+            crit, p = float(special.ndtri(q)), 2 * special.ndtr(z)
+        else:
+            crit = float(special.stdtrit(max(dof, 1), q))
+            p = 2 * special.stdtr(max(dof, 1), z)
     nan = np.full(est.shape[0], math.nan)
     return EstimateTable(
         labels=labels,
@@ -71,7 +75,7 @@ def pretrend_wald(beta: np.ndarray, vcov: np.ndarray) -> dict[str, Any]:
         "status": "ok",
         "statistic": stat,
         "df": k,
-        "p_value": float(stats.chi2.sf(stat, k)),
+        "p_value": float(special.chdtrc(k, stat)),
     }
 
 
