@@ -414,13 +414,14 @@ def register_group() -> None:
 @click.argument("file", type=_file)
 def register_import(file: Path) -> None:
     """Import a register CSV as an administrator (all rows or none)."""
+    from tillit.domain import access
     from tillit.domain.records import Actor
     from tillit.services.compensation import import_register
 
     if not file.is_file():
         raise DataError("file not found", file=str(file))
     rep = import_register(
-        open_engine(), Actor(role="admin"), file.read_bytes(), str(file)
+        open_engine(), Actor(role=access.ADMIN), file.read_bytes(), str(file)
     )
     click.echo(
         f"{rep.written} rows written ({rep.replaced} replaced), {rep.municipalities} municipalities, {rep.years[0]}-{rep.years[1]}"

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tillit.domain import access
 from tillit.domain.compensation import reference_rate
 from tillit.domain.geography import municipalities
 from tillit.domain.records import Actor
@@ -117,7 +118,7 @@ def load_demo_compensation(engine: Engine, seed: int = 2016) -> int:
     df.to_csv(buf, index=False)
     rep = import_register(
         engine,
-        Actor(role="admin"),
+        Actor(role=access.ADMIN),
         buf.getvalue().encode("utf-8"),
         "demo-compensation-register.csv",
         is_demo=True,

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from tillit.core.compensation import BASES, GOAL_INDICATORS, TRAVEL_MODES
-from tillit.core.errors import DataError, TillitError
+from tillit.core.errors import DataError, NotFound, TillitError
 from tillit.domain import access
 from tillit.domain.compensation import Spec, parse_spec
 from tillit.domain.geography import municipalities
@@ -181,14 +181,15 @@ def _page(
     request: Request,
     form: dict[str, str],
     *,
-    error: DataError | None = None,
+    error: TillitError | None = None,
     slots: list[int] | None = None,
     run: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     ctx: dict[str, Any] = {"form": form, "error": error, **_choices()}
-    if error is not None and error.field:
-        ctx["error_field"] = view.form_field(error.field, slots or [])
+    field = getattr(error, "field", None)
+    if field:
+        ctx["error_field"] = view.form_field(field, slots or [])
     if run is not None:
         ctx.update(view.results_context(run, lang_of(request)))
     return render(request, "compensation/index.html", ctx, status=status)
@@ -265,13 +266,19 @@ async def simulate_page(
                     "too much work for one web request: fewer draws or models, or use `tillit compensation simulate`",
                     field="draws",
                 )
-        except DataError as err:
-            return _page(request, fields, error=err, slots=slots, status=422)
+        except (DataError, NotFound) as err:
+            return _page(request, fields, error=err, slots=slots, status=err.status)
     finally:
         await form.close()
     r = cs.run(spec, pop, src, draws=draws, seed=seed, overrides=over)
     if access.can_save_compensation_run(actor):
-        org = fields.get("municipality") if src.get("kind") == "municipality" else None
+        # a member's runs belong to their organisation; an administrator's to the
+        # municipality simulated (if any)
+        org = (
+            fields.get("municipality")
+            if access.is_admin(actor) and src.get("kind") == "municipality"
+            else None
+        )
         rid = cs.save_run(engine, actor, r, organisation_code=org)
         return RedirectResponse(f"/compensation/runs/{rid}", status_code=303)
     return _page(request, fields, run={**r.to_dict(), "spec": spec.to_dict()})
