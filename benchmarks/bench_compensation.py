@@ -114,19 +114,21 @@ def main() -> int:
         "--format",
         "json",
     ]
-    cli, rss = [], []
+    cli, cli_cpu, rss = [], [], []
     for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, check=True)
         cli.append(time.perf_counter() - t0)
-        rss.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cli_cpu.append(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime)
+        rss.append(ru1.ru_maxrss)
         assert b'"models"' in out.stdout
-        del before
     rows.append(
         (
             "cli: tillit compensation simulate (defaults)",
             cli,
+            cli_cpu,
             f"{max(rss) / 1024:.0f} (max RSS)",
         )
     )
@@ -137,12 +139,14 @@ def main() -> int:
             f"{repeat} repeats; load average before / after core / after CLI: {' | '.join(loads)}; "
             f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}\n")  # fmt: skip
     table = [
-        "| what | median s | min s | max s | peak MB |",
-        "|---|---:|---:|---:|---:|",
+        "| what | median s | min s | max s | CPU s (median) | peak MB |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, xs, mem in rows:
+    for name, xs, cpu, mem in rows:
         med, lo, hi = _stats(xs)
-        table.append(f"| {name} | {med:.2f} | {lo:.2f} | {hi:.2f} | {mem} |")
+        table.append(
+            f"| {name} | {med:.2f} | {lo:.2f} | {hi:.2f} | {statistics.median(cpu):.2f} | {mem} |"
+        )
     text = head + "\n" + "\n".join(table) + "\n"
     print(text)
     if not RESULTS.exists():

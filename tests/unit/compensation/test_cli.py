@@ -159,3 +159,46 @@ def test_simulate_for_a_municipality_from_a_kolada_file(
         abs(doc["population"]["granted_hours_per_month_mean"] - ind["granted_hours"])
         < 1e-9
     )
+
+
+def test_the_progress_bar_renders_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    import rich.console
+
+    from tillit.cli import compensation as cc
+
+    sink = io.StringIO()
+    real = rich.console.Console
+    monkeypatch.setattr(
+        rich.console,
+        "Console",
+        lambda stderr=True: real(file=sink, force_terminal=True, width=100),
+    )
+    with cc.progress_bar("simulating", unit="blocks") as update:
+        update(3, 8)
+        update(8, 8)
+    assert "simulating" in sink.getvalue() and "8/8" in sink.getvalue()
+
+
+def test_simulate_does_not_import_the_database_layer(spec_file: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom tillit.cli.main import main\n"
+        f"try:\n    main(['compensation', 'simulate', '--spec', {str(spec_file)!r}, '--draws', '2', '--format', 'json'])\n"
+        "except SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    mods = set(out.stderr.split())
+    assert "tillit.core.compensation" in mods
+    assert (
+        "sqlalchemy" not in mods
+        and "tillit.services.pilots" not in mods
+        and "scipy.stats" not in mods
+    )
