@@ -9,11 +9,9 @@ code 2 through the main group; nothing prints a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
 
 from tillit.cli.options import (
     covariate_option,
@@ -29,10 +27,19 @@ from tillit.cli.options import (
 )
 from tillit.core.errors import DataError
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+# numpy, pandas and the engines are imported inside the commands (fast --help).
+
 __all__ = ["register"]
 
 
 def _numeric(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
     values = pd.to_numeric(df[col], errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy())
     if bad.size:
@@ -90,6 +97,8 @@ def _many(results: dict[str, Any], fmt: str) -> None:
 @format_option
 def meta_cmd(**kw: Any) -> None:
     """Meta-analysis / meta-regression of study effects (metafor's rma.uni)."""
+    import pandas as pd
+
     from tillit.core.meta import meta_analysis, meta_by_group
 
     if (kw["variance"] is None) == (kw["se"] is None):

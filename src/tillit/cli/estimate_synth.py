@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from tillit.cli.options import (
     bootstrap_option,
@@ -33,7 +32,11 @@ from tillit.cli.options import (
     unit_option,
 )
 from tillit.core.errors import DataError
-from tillit.core.synth import sdid, synth
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The engine (tillit.core.synth: numpy, scipy, pandas) is imported inside the commands.
 
 __all__ = ["register"]
 
@@ -52,6 +55,8 @@ def _treatment(
     start: float | None,
 ) -> tuple[list[Hashable], float | Mapping[Hashable, float]]:
     """Treated units and start(s) from the flags, or from the cohort column."""
+    import pandas as pd
+
     if start is not None:
         if not treated_units:
             raise DataError("name the treated unit(s) with --treated-unit")
@@ -90,6 +95,8 @@ def _synth(
     fmt: str,
 ) -> None:
     """Synthetic control with placebo inference."""
+    from tillit.core.synth import synth
+
     outcome = _one_outcome(outcomes)
     df = read_panel(data, [unit, time, outcome])
     units, start = _treatment(df, unit, cohort, treated_units, treatment_start)
@@ -126,6 +133,8 @@ def _sdid(
     fmt: str,
 ) -> None:
     """Synthetic difference-in-differences."""
+    from tillit.core.synth import sdid
+
     outcome = _one_outcome(outcomes)
     df = read_panel(data, [unit, time, outcome])
     units, start = _treatment(df, unit, cohort, treated_units, treatment_start)
