@@ -18,6 +18,7 @@ import click
 
 from tillit.cli.options import (
     bootstrap_option,
+    cluster_option,
     cohort_option,
     data_option,
     emit,
@@ -30,6 +31,7 @@ from tillit.cli.options import (
     treated_unit_option,
     treatment_start_option,
     unit_option,
+    weight_option,
 )
 from tillit.core.errors import DataError
 
@@ -41,10 +43,14 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
-def _one_outcome(outcomes: tuple[str, ...]) -> str:
-    if len(outcomes) != 1:
-        raise DataError("synth and sdid take exactly one --outcome")
-    return outcomes[0]
+def _emit_many(results: dict[str, Any], fmt: str) -> None:
+    """One outcome flat (the documented shape), several as ``{"outcomes": {...}}``."""
+    if len(results) == 1:
+        res = next(iter(results.values()))
+        emit(res.to_dict(), res.summary(), fmt)
+        return
+    text = "\n\n".join(f"== {k} ==\n{r.summary()}" for k, r in results.items())
+    emit({"outcomes": {k: r.to_dict() for k, r in results.items()}}, text, fmt)
 
 
 def _treatment(
@@ -97,24 +103,25 @@ def _synth(
     """Synthetic control with placebo inference."""
     from tillit.core.synth import synth
 
-    outcome = _one_outcome(outcomes)
-    df = read_panel(data, [unit, time, outcome])
+    df = read_panel(data, list(dict.fromkeys([unit, time, *outcomes])))
     units, start = _treatment(df, unit, cohort, treated_units, treatment_start)
-    res = synth(
-        df,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        treated_units=units,
-        treatment_start=start,
-        predictors=list(predictors) or None,
-        placebo=placebo,
-        placebo_start=placebo_start,
-        variant=variant,
-        penalty=penalty,
-        seed=seed,
-    )
-    emit(res.to_dict(), res.summary(), fmt)
+    results = {}
+    for outcome in dict.fromkeys(outcomes):
+        results[outcome] = synth(
+            df,
+            outcome=outcome,
+            unit=unit,
+            time=time,
+            treated_units=units,
+            treatment_start=start,
+            predictors=list(predictors) or None,
+            placebo=placebo,
+            placebo_start=placebo_start,
+            variant=variant,
+            penalty=penalty,
+            seed=seed,
+        )
+    _emit_many(results, fmt)
 
 
 def _sdid(
@@ -130,28 +137,34 @@ def _sdid(
     bootstrap: int,
     seed: int | None,
     level: float,
+    weight: str | None,
+    cluster: str | None,
     fmt: str,
 ) -> None:
     """Synthetic difference-in-differences."""
     from tillit.core.synth import sdid
 
-    outcome = _one_outcome(outcomes)
-    df = read_panel(data, [unit, time, outcome])
+    extra = [c for c in (weight, cluster) if c]
+    df = read_panel(data, list(dict.fromkeys([unit, time, *outcomes, *extra])))
     units, start = _treatment(df, unit, cohort, treated_units, treatment_start)
-    res = sdid(
-        df,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        treated_units=units,
-        treatment_start=start,
-        method=method,
-        variance=variance,
-        replications=bootstrap or 200,
-        seed=seed,
-        level=level,
-    )
-    emit(res.to_dict(), res.summary(), fmt)
+    results = {}
+    for outcome in dict.fromkeys(outcomes):
+        results[outcome] = sdid(
+            df,
+            outcome=outcome,
+            unit=unit,
+            time=time,
+            treated_units=units,
+            treatment_start=start,
+            method=method,
+            variance=variance,
+            replications=bootstrap or 200,
+            seed=seed,
+            level=level,
+            weights=weight,
+            cluster=cluster,
+        )
+    _emit_many(results, fmt)
 
 
 def _common(f: Any) -> Any:
@@ -223,7 +236,7 @@ def register(main: click.Group) -> None:
     )
     @click.option(
         "--variance",
-        type=click.Choice(["placebo", "jackknife", "bootstrap"]),
+        type=click.Choice(["placebo", "jackknife", "bootstrap", "none"]),
         default="placebo",
         show_default=True,
         help="Standard error method (placebo works with one treated unit).",
@@ -231,10 +244,15 @@ def register(main: click.Group) -> None:
     @bootstrap_option
     @seed_option
     @level_option
+    @weight_option
+    @cluster_option
     @format_option
     def sdid_cmd(**kw: Any) -> None:
         """Synthetic difference-in-differences (Arkhangelsky et al. 2021).
 
         --bootstrap sets the placebo/bootstrap replications (0 means R's 200).
+        --weight weighs the treated average by a population column; --cluster
+        resamples (bootstrap), leaves out (jackknife) or reassigns (placebo) whole
+        clusters. Several --outcome flags give one result per outcome.
         """
         _sdid(**kw)
