@@ -80,6 +80,14 @@ def _many(results: dict[str, Any], fmt: str) -> None:
     "--hartung-knapp", is_flag=True, help="Hartung-Knapp(-Sidik-Jonkman) t intervals."
 )
 @click.option(
+    "--test",
+    "test",
+    type=click.Choice(["z", "knha", "hksj", "adhoc"]),
+    default=None,
+    help="Inference as metafor's test: z (default), knha/hksj (= --hartung-knapp) or "
+    "adhoc (Knapp-Hartung never narrower than z).",
+)
+@click.option(
     "--moderator", "moderators", multiple=True, help="Moderator column (repeatable)."
 )
 @click.option("--label", default=None, help="Column with study labels.")
@@ -116,6 +124,7 @@ def meta_cmd(**kw: Any) -> None:
     common = {
         "method": kw["method"],
         "hartung_knapp": kw["hartung_knapp"],
+        "test": kw["test"],
         "level": kw["level"],
     }
     if kw["by"]:
