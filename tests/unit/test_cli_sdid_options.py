@@ -62,3 +62,27 @@ def test_weight_cluster_and_many_outcomes_match_the_core(tmp_path: Path) -> None
         assert out[name]["n_clusters"] == 5
     text = CliRunner().invoke(main, args)
     assert "== y ==" in text.output and "5 clusters of 'county'" in text.output
+
+
+def test_covariate_flags_reach_the_core(tmp_path: Path) -> None:
+    path, df = _csv(tmp_path)
+    args = ["estimate", "sdid", "--data", str(path), "--outcome", "y"]
+    args += ["--treated-unit", "k18", "--treated-unit", "k19", "--treatment-start"]
+    args += ["2016", "--covariate", "z", "--covariate-method", "projected"]
+    run = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert run.exit_code == 0, run.output
+    out = json.loads(run.output)
+    ref = sdid(
+        df,
+        outcome="y",
+        unit="unit",
+        time="period",
+        treated_units=["k18", "k19"],
+        treatment_start=2016,
+        seed=None,
+        covariates=["z"],
+        covariate_method="projected",
+        variance="none",
+    )
+    assert out["estimate"] == pytest.approx(ref.estimate.estimate, abs=1e-10)
+    assert out["covariates"] == ["z"] and out["covariate_method"] == "projected"

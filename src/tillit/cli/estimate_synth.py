@@ -20,6 +20,7 @@ from tillit.cli.options import (
     bootstrap_option,
     cluster_option,
     cohort_option,
+    covariate_option,
     data_option,
     emit,
     format_option,
@@ -139,12 +140,14 @@ def _sdid(
     level: float,
     weight: str | None,
     cluster: str | None,
+    covariates: tuple[str, ...],
+    covariate_method: str,
     fmt: str,
 ) -> None:
     """Synthetic difference-in-differences."""
     from tillit.core.synth import sdid
 
-    extra = [c for c in (weight, cluster) if c]
+    extra = [c for c in (weight, cluster) if c] + list(covariates)
     df = read_panel(data, list(dict.fromkeys([unit, time, *outcomes, *extra])))
     units, start = _treatment(df, unit, cohort, treated_units, treatment_start)
     results = {}
@@ -163,6 +166,8 @@ def _sdid(
             level=level,
             weights=weight,
             cluster=cluster,
+            covariates=list(covariates),
+            covariate_method=covariate_method,
         )
     _emit_many(results, fmt)
 
@@ -246,6 +251,15 @@ def register(main: click.Group) -> None:
     @level_option
     @weight_option
     @cluster_option
+    @covariate_option
+    @click.option(
+        "--covariate-method",
+        type=click.Choice(["optimized", "projected"]),
+        default="optimized",
+        show_default=True,
+        help="optimized: beta chosen with the weights (R synthdid's X); projected: "
+        "beta from a two-way FE regression on never-treated units (Kranz 2022).",
+    )
     @format_option
     def sdid_cmd(**kw: Any) -> None:
         """Synthetic difference-in-differences (Arkhangelsky et al. 2021).

@@ -74,6 +74,7 @@ class BlockFit:
     noise_level: float
     options: Options
     w1: np.ndarray | None = None
+    beta: np.ndarray | None = None  # covariate coefficients (optimized covariates)
 
 
 def noise_level(Y: np.ndarray, N0: int, T0: int) -> float:

@@ -49,11 +49,13 @@ from tillit.core.results import Estimate
 from tillit.core.synth import _sdid_core as core
 from tillit.core.synth._panel import WidePanel, resolve_starts, to_wide, unit_values
 from tillit.core.synth._sdid_clusters import ClusterPlacebo, cluster_groups
+from tillit.core.synth._sdid_covariates import contract, fit_blocks_x, project
 from tillit.core.synth.sdid_result import CohortFit, SDIDResult, normal_estimate
 
 __all__ = ["sdid", "sdid_matrix"]
 
 VARIANCES = ("placebo", "jackknife", "bootstrap", "none")
+COVARIATE_METHODS = ("optimized", "projected")
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +82,8 @@ class _Units:
 
     w: np.ndarray | None = None
     cluster: np.ndarray | None = None
+    X: np.ndarray | None = None  # (N, T, C) time-varying covariates
+    xmethod: str = "optimized"
 
     def take(self, rows: np.ndarray) -> np.ndarray | None:
         return None if self.w is None else self.w[rows]
@@ -88,11 +92,21 @@ class _Units:
         return None if self.cluster is None else cluster_groups(self.cluster[rows])
 
 
-def _blocks(
-    Y: np.ndarray, design: _Design, units: _Units
-) -> tuple[list[tuple[np.ndarray, int, int]], list[np.ndarray | None]]:
+_Blocks = tuple[
+    list[tuple[np.ndarray, int, int]], list[np.ndarray | None], list[np.ndarray]
+]
+
+
+def _blocks(Y: np.ndarray, design: _Design, units: _Units) -> _Blocks:
+    """Each cohort's block ``(Y, N0, T0)``, population weights and covariates.
+
+    With ``projected`` covariates the blocks hold ``Y - X beta``, ``beta`` from this
+    design's never-treated units (so replicates re-project, as Stata ``sdid``).
+    """
     T = Y.shape[1]
-    out, wts = [], []
+    out, wts, xs = [], [], []
+    if units.X is not None and units.xmethod == "projected":
+        Y = Y - contract(units.X, project(Y, units.X, design.controls))
     for col, rows in design.cohorts:
         if col < 2 or col >= T:
             raise EstimationError(
@@ -101,14 +115,26 @@ def _blocks(
         idx = np.concatenate([design.controls, rows])
         out.append((Y[idx], len(design.controls), col))
         wts.append(units.take(idx))
-    return out, wts
+        if units.X is not None:
+            xs.append(units.X[idx])
+    return out, wts, xs
+
+
+def _fit(blocks: _Blocks, method: str, units: _Units) -> list[core.BlockFit]:
+    designs, wts, xs = blocks
+    if units.X is not None and units.xmethod == "optimized":
+        return fit_blocks_x(designs, xs, method, wts)
+    return core.fit_blocks(designs, method, wts)
 
 
 def _fit_cohorts(
     Y: np.ndarray, design: _Design, method: str, units: _Units
 ) -> list[core.BlockFit]:
-    blocks, wts = _blocks(Y, design, units)
-    return core.fit_blocks(blocks, method, wts)
+    fits = _fit(_blocks(Y, design, units), method, units)
+    if units.X is not None and units.xmethod == "projected":
+        beta = project(Y, units.X, design.controls)
+        fits = [replace(f, beta=beta) for f in fits]
+    return fits
 
 
 def _cohort_weights(design: _Design, T: int, units: _Units) -> np.ndarray:
@@ -150,6 +176,8 @@ def sdid(
     level: float = 0.95,
     weights: str | None = None,
     cluster: str | None = None,
+    covariates: Sequence[str] = (),
+    covariate_method: str = "optimized",
 ) -> SDIDResult:
     """Estimate the effect on the treated by synthetic difference-in-differences.
 
@@ -179,6 +207,13 @@ def sdid(
     cluster
         Column of a cluster above the unit, constant within a unit: variance
         replicates resample, leave out or reassign whole clusters.
+    covariates
+        Time-varying covariate columns (complete, numeric): SDID on ``Y - X beta``
+        (:mod:`tillit.core.synth._sdid_covariates`).
+    covariate_method
+        ``"optimized"`` (R synthdid's ``X``: ``beta`` chosen with the weights) or
+        ``"projected"`` (``beta`` from a two-way FE regression on the never-treated
+        units, Kranz 2022).
 
     Returns
     -------
@@ -190,6 +225,10 @@ def sdid(
         )
     if method not in core.METHODS:
         raise EstimationError(f"unknown method '{method}'; use sdid, sc or did")
+    if covariate_method not in COVARIATE_METHODS:
+        raise EstimationError(
+            f"unknown covariate method '{covariate_method}'; use optimized or projected"
+        )
     if not 1 <= replications <= 100_000:
         raise EstimationError("replications must be between 1 and 100000")
     panel = to_wide(data, outcome=outcome, unit=unit, time=time)
@@ -204,6 +243,8 @@ def sdid(
         if weights is None
         else unit_values(data, panel, unit, weights, positive=True),
         None if cluster is None else unit_values(data, panel, unit, cluster),
+        _covariates(data, panel, unit, time, covariates),
+        covariate_method,
     )
     Y = panel.Y
     fits = _fit_cohorts(Y, design, method, units)
@@ -215,7 +256,7 @@ def sdid(
     est = normal_estimate(tau, draws, variance, level)
     cohorts = tuple(
         CohortFit.build(
-            panel,
+            _residual_panel(panel, units, fit),
             design.controls,
             rows,
             col,
@@ -239,7 +280,37 @@ def sdid(
         weights=weights,
         cluster=cluster,
         n_clusters=None if units.cluster is None else len(set(units.cluster.tolist())),
+        covariates=tuple(covariates),
+        covariate_method=covariate_method if covariates else None,
     )
+
+
+def _covariates(
+    data: pd.DataFrame,
+    panel: WidePanel,
+    unit: str,
+    time: str,
+    names: Sequence[str],
+) -> np.ndarray | None:
+    """The covariates as ``(N, T, C)`` in the panel's unit and period order."""
+    if not names:
+        return None
+    mats = []
+    for name in names:
+        w = to_wide(data, outcome=name, unit=unit, time=time)
+        if w.units != panel.units or not np.array_equal(w.times, panel.times):
+            raise EstimationError(
+                f"covariate '{name}' does not cover the outcome panel"
+            )
+        mats.append(w.Y)
+    return np.stack(mats, axis=-1)
+
+
+def _residual_panel(panel: WidePanel, units: _Units, fit: core.BlockFit) -> WidePanel:
+    """The panel of ``Y - X beta`` a cohort was estimated on (``Y`` without covariates)."""
+    if units.X is None or fit.beta is None:
+        return panel
+    return WidePanel(panel.Y - contract(units.X, fit.beta), panel.units, panel.times)
 
 
 def _cohort_estimate(
@@ -268,7 +339,7 @@ def _variance_draws(
     """Replicate estimates: overall ``(R,)`` and per cohort ``(R, K)`` (NaN: absent)."""
     if variance == "none":
         return np.empty(0), np.empty((0, len(design.cohorts)))
-    if len(design.cohorts) == 1:
+    if len(design.cohorts) == 1 and units.X is None:
         d = _one_cohort_draws(Y, design, fits[0], variance, reps, rng, units)
         return d, d[:, None]
     designs = _staggered_designs(design, variance, reps, rng, units)
@@ -395,11 +466,13 @@ def _replicates(
     cols = [col for col, _ in design.cohorts]
     blocks: list[tuple[np.ndarray, int, int]] = []
     wts: list[np.ndarray | None] = []
+    xs: list[np.ndarray] = []
     for d in designs:
-        b, w = _blocks(Y, d, units)
+        b, w, x = _blocks(Y, d, units)
         blocks += b
         wts += w
-    taus = np.array([f.tau for f in core.fit_blocks(blocks, method, wts)])
+        xs += x
+    taus = np.array([f.tau for f in _fit((blocks, wts, xs), method, units)])
     overall = np.empty(len(designs))
     by_cohort = np.full((len(designs), len(cols)), np.nan)
     at = 0

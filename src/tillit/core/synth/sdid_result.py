@@ -54,6 +54,7 @@ class CohortFit:
     noise_level: float
     zeta_omega: float
     inference: Estimate | None = None
+    beta: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -100,6 +101,7 @@ class CohortFit:
             noise_level=fit.noise_level,
             zeta_omega=fit.options.zeta_omega,
             inference=inference,
+            beta=fit.beta,
         )
 
     def inference_fields(self) -> dict[str, float]:
@@ -131,6 +133,9 @@ class CohortFit:
                 ],
                 "noise_level": self.noise_level,
                 "zeta_omega": self.zeta_omega,
+                "covariate_coefficients": None
+                if self.beta is None
+                else self.beta.tolist(),
             }
         )
 
@@ -158,6 +163,8 @@ class SDIDResult:
     weights: str | None = None
     cluster: str | None = None
     n_clusters: int | None = None
+    covariates: tuple[str, ...] = ()
+    covariate_method: str | None = None
 
     @property
     def unit_weights(self) -> dict[str, float]:
@@ -190,6 +197,8 @@ class SDIDResult:
                 "weights": self.weights,
                 "cluster": self.cluster,
                 "n_clusters": self.n_clusters,
+                "covariates": list(self.covariates),
+                "covariate_method": self.covariate_method,
                 "unit_weights": self.unit_weights,
                 "time_weights": self.time_weights,
                 "cohorts": [
