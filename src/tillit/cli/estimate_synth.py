@@ -99,14 +99,16 @@ def _synth(
     variant: str,
     penalty: float,
     seed: int | None,
+    conformal: bool,
+    level: float,
     fmt: str,
 ) -> None:
     """Synthetic control with placebo inference."""
-    from tillit.core.synth import synth
+    from tillit.core.synth import conformal_sc, synth
 
     df = read_panel(data, list(dict.fromkeys([unit, time, *outcomes])))
     units, start = _treatment(df, unit, cohort, treated_units, treatment_start)
-    results = {}
+    results: dict[str, Any] = {}
     for outcome in dict.fromkeys(outcomes):
         results[outcome] = synth(
             df,
@@ -122,7 +124,42 @@ def _synth(
             penalty=penalty,
             seed=seed,
         )
+    if conformal:
+        if len(units) != 1:
+            raise DataError("--conformal takes one treated unit")
+        one = next(iter(start.values())) if isinstance(start, Mapping) else start
+        results = {
+            k: _WithConformal(
+                r,
+                conformal_sc(
+                    df,
+                    outcome=k,
+                    unit=unit,
+                    time=time,
+                    treated_unit=units[0],
+                    treatment_start=float(one),
+                    alpha=1 - level,
+                    seed=seed,
+                ),
+            )
+            for k, r in results.items()
+        }
     _emit_many(results, fmt)
+
+
+class _WithConformal:
+    """A synth result with its conformal inference under ``conformal`` (JSON, text)."""
+
+    def __init__(self, res: Any, conf: Any) -> None:
+        self.res, self.conf = res, conf
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = self.res.to_dict()
+        out["conformal"] = self.conf.to_dict()
+        return out
+
+    def summary(self) -> str:
+        return f"{self.res.summary()}\n{self.conf.summary()}"
 
 
 def _sdid(
@@ -224,6 +261,13 @@ def register(main: click.Group) -> None:
     @click.option(
         "--penalty", type=float, default=0.0, help="Abadie-L'Hour penalty (penalized)."
     )
+    @click.option(
+        "--conformal",
+        is_flag=True,
+        help="Also conformal inference (Chernozhukov, Wuthrich & Zhu 2021): p-value of "
+        "no effect and pointwise intervals at --level (one treated unit).",
+    )
+    @level_option
     @seed_option
     @format_option
     def synth_cmd(**kw: Any) -> None:
