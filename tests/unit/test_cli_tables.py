@@ -224,3 +224,13 @@ def test_cli_error_names_file_delimiter_row_and_column(tmp_path: Path) -> None:
     )
     assert res.exit_code == 2
     assert f"{path}, row 6, field 'y'" in res.output
+
+
+def test_codes_with_leading_zeros_stay_text(tmp_path: Path) -> None:
+    """Municipality codes such as 0114 are labels, not the number 114."""
+    path = tmp_path / "codes.csv"
+    path.write_text("kommun,år,y,cohort\n0114,2015,1.5,0\n0180,2015,2,2016\n")
+    frame = read_table(path).frame
+    assert frame["kommun"].tolist() == ["0114", "0180"]
+    assert frame["år"].tolist() == [2015, 2015] and frame["y"].tolist() == [1.5, 2.0]
+    assert frame["cohort"].tolist() == [0, 2016]

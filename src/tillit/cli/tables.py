@@ -40,6 +40,7 @@ DELIMITERS = {
 }
 _SAMPLE = 64 * 1024
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+(?:,\d+)?\s*$")
+_LEADING_ZERO = re.compile(r"^\s*[-+]?0\d+\s*$")
 
 
 @dataclass(frozen=True)
@@ -198,19 +199,19 @@ def _read_text(path: Path, head: bytes) -> Table:
     parts = [DELIMITERS[delim]]
     if encoding == "cp1252":
         parts.append("Windows-1252")
+    text_cols = _leading_zero_columns(sample, delim)
+    dtype = dict.fromkeys(text_cols, str) or None
     try:
-        frame = pd.read_csv(path, sep=delim, encoding=encoding)
+        frame = pd.read_csv(path, sep=delim, encoding=encoding, dtype=dtype)
     except UnicodeDecodeError as exc:  # non-UTF-8 bytes after the sample
-        frame = pd.read_csv(path, sep=delim, encoding="cp1252")
+        frame = pd.read_csv(path, sep=delim, encoding="cp1252", dtype=dtype)
         parts.append(f"Windows-1252 (not UTF-8 from byte {exc.start})")
     except pd.errors.EmptyDataError as exc:
         raise DataError("the file has no header row", file=str(path)) from exc
     except pd.errors.ParserError as exc:
         raise _parser_error(path, str(exc), DELIMITERS[delim]) from exc
-    if delim != ",":
-        converted = _decimal_comma(frame)
-        if converted:
-            parts.insert(1, "decimal comma")
+    if delim != "," and _decimal_comma(frame, skip=set(text_cols)):
+        parts.insert(1, "decimal comma")
     return Table(frame, "csv", ", ".join(parts))
 
 
@@ -227,27 +228,47 @@ def _parser_error(path: Path, text: str, described: str) -> DataError:
     return DataError(f"not a readable {described} file: {text}", file=str(path))
 
 
-def _decimal_comma(frame: pd.DataFrame) -> list[str]:
-    """Convert text columns whose every value is a decimal-comma number; return them."""
+def _leading_zero_columns(sample: str, delim: str) -> list[str]:
+    """Columns whose values in the sample include codes with leading zeros (``0114``).
+
+    They are read as text: a municipality code is a label, not the number 114.  Only
+    the first 64 KB are looked at (pandas' own type inference then reads the rest).
+    """
+    lines = sample.splitlines()
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]
+    rows = csv.reader(lines, delimiter=delim)
+    header = next(rows, [])
+    hit: set[int] = set()
+    for row in rows:
+        for k, v in enumerate(row):
+            if k not in hit and _LEADING_ZERO.match(v):
+                hit.add(k)
+    return [header[k].strip() for k in sorted(hit) if k < len(header)]
+
+
+def _decimal_comma(frame: pd.DataFrame, skip: set[str]) -> bool:
+    """Convert text columns whose every value is a decimal-comma number; return if any."""
     import pandas as pd
 
-    out = []
+    used = False
     for col in frame.columns:
         s = frame[col]
-        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+        if str(col) in skip or pd.api.types.is_numeric_dtype(s):
             continue
         vals = s.dropna()
-        if vals.empty or not all(isinstance(v, str) for v in vals):
+        if vals.empty or not all(isinstance(v, str) for v in vals.head(1000)):
             continue
-        text = vals.astype(str)
-        if not text.str.contains(",", regex=False).any():
-            continue
-        if text.str.match(_DECIMAL_COMMA).all():
+        text = vals.astype(str).str.strip()
+        if (
+            text.str.contains(",", regex=False).any()
+            and text.str.match(_DECIMAL_COMMA).all()
+        ):
             frame[col] = pd.to_numeric(
                 s.astype(object).where(s.isna(), s.str.replace(",", ".", regex=False))
             )
-            out.append(str(col))
-    return out
+            used = True
+    return used
 
 
 def describe_columns(frame: pd.DataFrame, limit: int = 30) -> str:
