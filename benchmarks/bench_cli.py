@@ -45,8 +45,8 @@ SDID_PEER = """
 import json, sys
 import pandas as pd
 from diff_diff import SyntheticDiD
-df = pd.read_csv(sys.argv[1])
 unit, time, y, treated, start = sys.argv[2:7]
+df = pd.read_csv(sys.argv[1], dtype={unit: str})
 df["tr"] = (df[unit].astype(str) == treated).astype(int)
 post = sorted(t for t in df[time].unique() if t >= int(start))
 r = SyntheticDiD(variance_method="placebo", n_bootstrap=200, seed=1).fit(
