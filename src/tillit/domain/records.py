@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tillit.domain import access
+
 __all__ = [
     "ACTOR_ROLES",
     "GENDERS",
@@ -86,7 +88,7 @@ class Indicator:
     is_demo: bool = False
 
 
-ACTOR_ROLES = ("admin", "member", "researcher", "public")
+ACTOR_ROLES = access.ACTOR_ROLES
 
 
 @dataclass(frozen=True)
@@ -105,18 +107,16 @@ class Actor:
 
     @property
     def is_admin(self) -> bool:
-        """True for administrators."""
-        return self.role == "admin"
+        """True for administrators (:func:`tillit.domain.access.is_admin`)."""
+        return access.is_admin(self)
 
     def can_write_for(self, organisation_id: int) -> bool:
         """May this actor import or edit data of ``organisation_id``?"""
-        return self.is_admin or (
-            self.role == "member" and self.organisation_id == organisation_id
-        )
+        return access.can_write_for(self, organisation_id)
 
     def can_read_private(self) -> bool:
         """May this actor see indicators marked non-public?"""
-        return self.role in {"admin", "member", "researcher"}
+        return access.can_read_private(self)
 
 
 PUBLIC = Actor()

@@ -36,6 +36,7 @@ from tillit.core.audit.panel import IndicatorPanel
 from tillit.core.audit.report import _heatmap, _histogram, _icc_plot, _scatter
 from tillit.core.errors import Conflict, DataError, NotFound, PermissionDenied
 from tillit.core.results import jsonable
+from tillit.domain import access
 from tillit.domain.demo.inventory import demo_inventories
 from tillit.domain.records import Actor
 from tillit.store.db import write_transaction
@@ -117,12 +118,6 @@ class AuditReport:
 # --- permissions and lookups -------------------------------------------------------------
 
 
-def _can_read(actor: Actor, organisation_id: int) -> bool:
-    return actor.role in {"admin", "researcher"} or (
-        actor.role == "member" and actor.organisation_id == organisation_id
-    )
-
-
 def _org(conn: Connection, code: str) -> tuple[int, str]:
     row = conn.execute(
         select(organisations.c.id, organisations.c.name).where(
@@ -162,12 +157,12 @@ def _inv(row: Any) -> Inventory:
 
 def list_inventories(engine: Engine, actor: Actor) -> list[Inventory]:
     """The inventories ``actor`` may read, newest first."""
-    if actor.role == "public":
+    if access.is_public(actor):
         return []
     stmt = _inventory_select().order_by(
         organisations.c.code, burden_inventories.c.inventory_date.desc()
     )
-    if actor.role == "member":
+    if access.is_member(actor):
         stmt = stmt.where(burden_inventories.c.organisation_id == actor.organisation_id)
     with engine.connect() as conn:
         return [_inv(r) for r in conn.execute(stmt)]
@@ -182,12 +177,12 @@ def _get(conn: Connection, actor: Actor, inventory_id: int, write: bool) -> Inve
     if row is None:
         raise NotFound(f"no inventory {inventory_id}")
     inv = _inv(row)
-    if actor.role == "public":
+    if access.is_public(actor):
         raise PermissionDenied("sign in to see burden inventories")
     ok = (
         actor.can_write_for(inv.organisation_id)
         if write
-        else _can_read(actor, inv.organisation_id)
+        else access.can_read_inventory(actor, inv.organisation_id)
     )
     if not ok:
         raise PermissionDenied(

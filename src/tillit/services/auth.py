@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, select
 
 from tillit.core.errors import Conflict, DataError, NotFound, PermissionDenied
+from tillit.domain import access
 from tillit.domain.records import Actor
 from tillit.store.tables import organisations, users
 
@@ -52,7 +53,7 @@ __all__ = [
     "verify_password",
 ]
 
-ROLES = ("admin", "member", "researcher")
+ROLES = access.ROLES
 _N, _R, _P = 2**14, 8, 1
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,80}$")
 
@@ -166,12 +167,14 @@ def create_user(
         raise DataError("at least 8 characters", field="password")
     if role not in ROLES:
         raise DataError(f"one of {', '.join(ROLES)}", field="role")
-    if role == "member" and not organisation_code:
+    if access.needs_organisation(role) and not organisation_code:
         raise DataError("a member belongs to one organisation", field="organisation")
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise Conflict(f"user {username!r} exists already")
-        oid = _org_id(conn, organisation_code if role == "member" else None)
+        oid = _org_id(
+            conn, organisation_code if access.needs_organisation(role) else None
+        )
         uid = conn.execute(
             users.insert().values(
                 username=username,

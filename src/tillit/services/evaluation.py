@@ -35,6 +35,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from tillit.core.errors import DataError, NotFound, PermissionDenied, TillitError
+from tillit.domain import access
 from tillit.domain.pilots import outcome_origins
 from tillit.domain.records import Actor
 from tillit.services import eval_analysis as analysis
@@ -317,15 +318,14 @@ def enqueue(
 
 
 def _may_run(conn: Connection, actor: Actor, row: Any) -> bool:
-    if actor.is_admin or actor.can_write_for(row.organisation_id):
-        return True
-    attached = conn.execute(
-        select(pilot_researchers.c.user_id).where(
-            pilot_researchers.c.pilot_id == row.id,
-            pilot_researchers.c.user_id == actor.user_id,
-        )
-    ).first()
-    return actor.role == "researcher" and attached is not None
+    attached = set(
+        conn.execute(
+            select(pilot_researchers.c.user_id).where(
+                pilot_researchers.c.pilot_id == row.id
+            )
+        ).scalars()
+    )
+    return access.may_run_evaluation(actor, row.organisation_id, attached)
 
 
 def on_new_data(

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tillit.core.errors import Conflict, DataError, PermissionDenied
+from tillit.domain import access
 from tillit.domain.records import Actor, Indicator, Unit
 from tillit.services.catalog import upsert_indicators_conn, upsert_units
 from tillit.sources.batch import dedupe_batch, diff_existing
@@ -126,9 +127,8 @@ class ImportReport:
 
 
 def _check_role(actor: Actor | None) -> None:
-    if actor is None or actor.role in {"admin", "member"}:
-        return
-    raise PermissionDenied(f"role '{actor.role}' may not import data")
+    if actor is not None and not access.may_import(actor):
+        raise PermissionDenied(f"role '{actor.role}' may not import data")
 
 
 def _resolve(

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from tillit.core.errors import Conflict, DataError, NotFound, PermissionDenied
+from tillit.domain import access
 from tillit.domain.records import Actor
 from tillit.services.auth import require_admin
 from tillit.store.db import write_transaction
@@ -235,7 +236,7 @@ def attach_researcher(engine: Engine, actor: Actor, code: str, username: str) ->
         ).first()
         if user is None:
             raise NotFound(f"no user {username!r}")
-        if user.role != "researcher":
+        if user.role != access.RESEARCHER:
             raise DataError(
                 f"{username!r} is not a researcher account", field="username"
             )

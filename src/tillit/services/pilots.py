@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tillit.core.errors import Conflict, DataError, NotFound, PermissionDenied
+from tillit.domain import access
 from tillit.domain.pilots import (
     check_registrable,
     empty_document,
@@ -135,7 +136,8 @@ def _registered_document(conn: Connection, row: Any) -> dict[str, Any]:
 
 def _view(conn: Connection, actor: Actor, row: Any) -> Pilot:
     res = researchers_of(conn, row.id)
-    attached = actor.role == "researcher" and actor.user_id in {r["id"] for r in res}
+    res_ids = {r["id"] for r in res}
+    attached = access.is_attached_researcher(actor, res_ids)
     own = actor.can_write_for(row.organisation_id)
     if row.status == "draft" and not (own or attached):
         raise PermissionDenied(
@@ -155,7 +157,7 @@ def _view(conn: Connection, actor: Actor, row: Any) -> Pilot:
         is_demo=bool(row.is_demo),
         researchers=res,
         can_edit=own and row.status != "concluded",
-        can_conclude=row.status == "registered" and (actor.is_admin or attached),
+        can_conclude=row.status == "registered" and access.may_conclude(actor, res_ids),
         can_attach=own,
     )
 
@@ -253,7 +255,7 @@ def create_draft(
                 raise NotFound(f"no organisation with code {organisation_code!r}")
         else:
             oid = actor.organisation_id
-        if oid is None or actor.role == "researcher":
+        if oid is None or access.is_researcher(actor):
             raise PermissionDenied(
                 "sign in as a member of an organisation (or as an administrator and "
                 "name the organisation) to create a pilot"
@@ -411,8 +413,8 @@ def conclude(engine: Engine, actor: Actor, code: str, verdict: str) -> dict[str,
         raise DataError("a verdict of 1-5000 characters", field="verdict")
     with write_transaction(engine) as conn:
         row = _one(conn, code)
-        attached = actor.user_id in {r["id"] for r in researchers_of(conn, row.id)}
-        if not (actor.is_admin or (actor.role == "researcher" and attached)):
+        attached = {r["id"] for r in researchers_of(conn, row.id)}
+        if not access.may_conclude(actor, attached):
             raise PermissionDenied(
                 "only a researcher attached to this pilot, or an administrator, may "
                 "conclude it"

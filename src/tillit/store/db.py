@@ -5,6 +5,12 @@ transaction, so a killed process leaves either the whole batch or none of it. SQ
 the sqlite3 module, emits ``BEGIN`` (the recipe in SQLAlchemy's SQLite dialect docs), so that
 :func:`write_transaction` can take the write lock up front with ``BEGIN IMMEDIATE`` and a
 read-then-write transaction never fails half-way on a lock upgrade.
+
+Transactions: a public service function opens one with :func:`write_transaction` (or
+:func:`read_transaction` for reads) and hands the :class:`Connection` to the repository
+functions of ``tillit.store.<area>``; internal service functions take that connection.
+``Connection`` and ``Engine`` are re-exported here so that services and routes can name
+the types without importing SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -18,7 +24,17 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
-__all__ = ["is_initialised", "make_engine", "upgrade", "write_transaction"]
+from tillit.store.errors import translated
+
+__all__ = [
+    "Connection",
+    "Engine",
+    "is_initialised",
+    "make_engine",
+    "read_transaction",
+    "upgrade",
+    "write_transaction",
+]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -78,9 +94,18 @@ def is_initialised(engine: Engine) -> bool:
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One read-then-write transaction; on SQLite it holds the write lock from the start.
 
-    Commits when the block ends normally and rolls back on any exception.
+    Commits when the block ends normally and rolls back on any exception. A busy
+    database or a key clash (also at commit) leaves as :class:`~tillit.core.errors.
+    Conflict` (see :func:`tillit.store.errors.translated`).
     """
-    with engine.connect() as conn:
+    with translated(), engine.connect() as conn:
         conn = conn.execution_options(sqlite_immediate=True)
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """One read transaction: every query of the block sees the same snapshot."""
+    with translated(), engine.connect() as conn, conn.begin():
+        yield conn

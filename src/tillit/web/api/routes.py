@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Header, Request, UploadFile
 
 from tillit.core.errors import DataError, PermissionDenied
 from tillit.core.results import jsonable
+from tillit.domain import access
 from tillit.services import followup as fu
 from tillit.web.api.models import (
     ErrorOut,
@@ -26,7 +27,7 @@ from tillit.web.api.models import (
     RankingOut,
     SeriesOut,
 )
-from tillit.web.deps import ActorDep, EngineDep, check_csrf, csrf_token
+from tillit.web.deps import ActorDep, EngineDep, csrf_token
 from tillit.web.downloads import frame_response
 from tillit.web.params import (
     FormatPath,
@@ -227,9 +228,8 @@ async def import_data(
     x_csrf_token: Annotated[str, Header(max_length=200)] = "",
 ) -> dict[str, Any]:
     """Import a CSV or Kolada JSON file (members for their own organisation, admins)."""
-    if actor.role not in ("admin", "member"):
+    if not access.may_import(actor):
         raise PermissionDenied("sign in as an administrator or organisation member")
-    check_csrf(request, x_csrf_token)
     from tillit.services.imports import import_bytes
     from tillit.web.pages.account import MAX_UPLOAD
 

@@ -1,6 +1,7 @@
 """Pages that change state: sign-in/out, language, import, user administration.
 
-Every POST form carries the session's CSRF token (hidden field ``csrf_token``).
+Every POST form carries the session's CSRF token (hidden field ``csrf_token``),
+checked for every unsafe method by :func:`tillit.web.deps.require_csrf`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tillit.core.errors import DataError, PermissionDenied, TillitError
+from tillit.domain import access
 from tillit.domain.records import Actor
 from tillit.services import auth
 from tillit.services import followup as fu
-from tillit.web.deps import ActorDep, EngineDep, check_csrf
+from tillit.web.deps import ActorDep, EngineDep
 from tillit.web.i18n import LANGS
 from tillit.web.pages.render import render
 
@@ -24,7 +26,6 @@ router = APIRouter(include_in_schema=False)
 MAX_UPLOAD = 50 * 1024 * 1024
 
 Text = Annotated[str, Form(max_length=200)]
-Token = Annotated[str, Form(max_length=200)]
 
 
 def safe_next(url: str | None) -> str:
@@ -58,11 +59,9 @@ def signin(
     engine: EngineDep,
     username: Text,
     password: Text,
-    csrf_token: Token = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> HTMLResponse | RedirectResponse:
     """Check the password; on success store the user id in the session."""
-    check_csrf(request, csrf_token)
     user = auth.authenticate(engine, username, password)
     if user is None:
         return render(
@@ -84,9 +83,8 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, csrf_token: Token = "") -> RedirectResponse:
+def signout(request: Request) -> RedirectResponse:
     """Forget the user (keeps the language choice)."""
-    check_csrf(request, csrf_token)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:
@@ -95,7 +93,7 @@ def signout(request: Request, csrf_token: Token = "") -> RedirectResponse:
 
 
 def _require_importer(actor: Actor) -> None:
-    if actor.role not in ("admin", "member"):
+    if not access.may_import(actor):
         raise PermissionDenied(
             "sign in as an administrator or organisation member to import"
         )
@@ -104,7 +102,7 @@ def _require_importer(actor: Actor) -> None:
 @router.get("/import", response_model=None)
 def import_form(request: Request, actor: ActorDep) -> HTMLResponse | RedirectResponse:
     """The upload form (signed-in members and admins)."""
-    if actor.role == "public":
+    if access.is_public(actor):
         return RedirectResponse("/signin?next=/import", status_code=303)
     _require_importer(actor)
     return render(request, "import.html", {"report": None, "error": None})
@@ -116,10 +114,8 @@ async def import_upload(
     engine: EngineDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File()],
-    csrf_token: Token = "",
 ) -> HTMLResponse:
     """Import an uploaded CSV or Kolada JSON file; show the report or the error."""
-    check_csrf(request, csrf_token)
     _require_importer(actor)
     from tillit.services.imports import import_bytes
 
@@ -176,10 +172,8 @@ def create_user(
     role: Annotated[str, Form(max_length=20)],
     organisation: Annotated[str, Form(max_length=16)] = "",
     display_name: Text = "",
-    csrf_token: Token = "",
 ) -> HTMLResponse | RedirectResponse:
     """Create an account with a role (and organisation for members)."""
-    check_csrf(request, csrf_token)
     auth.require_admin(actor)
     try:
         auth.create_user(

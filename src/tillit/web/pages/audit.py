@@ -16,10 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.errors import DataError, PermissionDenied
+from tillit.domain import access
 from tillit.domain.records import Actor
 from tillit.services import audit as au
 from tillit.web.charts import PALETTE, fmt_number
-from tillit.web.deps import ActorDep, EngineDep, check_csrf, lang_of
+from tillit.web.deps import ActorDep, EngineDep, lang_of
 from tillit.web.pages.render import render
 
 __all__ = ["bar_chart", "router"]
@@ -103,7 +104,7 @@ def _charts(view: dict[str, Any], lang: str) -> dict[str, str]:
 @router.get("/burden", response_class=HTMLResponse)
 def burden_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLResponse:
     """The inventories the actor may read, with the import form."""
-    if actor.role == "public":
+    if access.is_public(actor):
         raise PermissionDenied("sign in to see burden inventories")
     invs = au.list_inventories(engine, actor)
     return render(
@@ -126,7 +127,7 @@ def template_csv() -> Response:
 def _org_for(actor: Actor, form_org: str, engine: Any) -> str:
     if actor.is_admin:
         return form_org
-    if actor.role != "member" or actor.organisation_id is None:
+    if not access.is_member(actor) or actor.organisation_id is None:
         raise PermissionDenied("only members and administrators import inventories")
     code = form_org.strip()
     if not code:
@@ -148,7 +149,6 @@ async def import_page(request: Request, engine: EngineDep, actor: ActorDep) -> R
     """Create an inventory from an uploaded template (or empty, to fill in by form)."""
     form = await request.form()
     try:
-        check_csrf(request, form.get("csrf_token"))
         org = _org_for(actor, str(form.get("organisation", "")), engine)
         upload = form.get("file")
         data, name = None, "form"
@@ -214,7 +214,6 @@ async def save_requirement_page(
 ) -> Response:
     """Add or replace one requirement from the form."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     pk_text = str(form.get("pk", "")).strip()
     if pk_text and not pk_text.isdigit():
         raise DataError("bad requirement reference", field="pk")
@@ -230,8 +229,6 @@ async def delete_requirement_page(
     request: Request, engine: EngineDep, actor: ActorDep, inventory_id: int, pk: int
 ) -> Response:
     """Remove one requirement."""
-    form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     au.delete_requirement(engine, actor, inventory_id, pk)
     return RedirectResponse(f"/burden/{inventory_id}", status_code=303)
 
@@ -242,7 +239,6 @@ async def staff_page(
 ) -> Response:
     """Replace the staff table (``staff_group,employees[,unit]``)."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     au.set_staff(engine, actor, inventory_id, str(form.get("staff", "")))
     return RedirectResponse(f"/burden/{inventory_id}", status_code=303)
 

@@ -20,12 +20,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tillit.domain import access
 from tillit.domain.pilots import PRECONDITIONS
 from tillit.services import evaluation as ev
 from tillit.services import pilots as ps
 from tillit.services import reports as rp
 from tillit.web.charts import Band, Line, line_chart
-from tillit.web.deps import ActorDep, EngineDep, check_csrf, lang_of
+from tillit.web.deps import ActorDep, EngineDep, lang_of
 from tillit.web.pages.render import render, templates
 
 __all__ = ["history_svg", "router", "series_svg"]
@@ -96,10 +97,7 @@ def _results_context(engine: Any, actor: Any, code: str, lang: str) -> dict[str,
         rows = ev.history(engine, code, o["indicator"])
         if len(rows) >= 2:
             hist[o["indicator"]] = history_svg(rows, o["indicator"], lang)
-    may_publish = actor.is_admin or (
-        actor.role == "researcher"
-        and actor.user_id in {r["id"] for r in pilot.researchers}
-    )
+    may_publish = access.may_publish(actor, {r["id"] for r in pilot.researchers})
     return {
         "pilot": pilot,
         "origins": {o["indicator"]: o for o in info["origins"]},
@@ -129,8 +127,6 @@ async def run_now(
     request: Request, engine: EngineDep, actor: ActorDep, code: str
 ) -> Response:
     """Queue a re-run of the pre-registered analysis and start the worker."""
-    form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     ev.enqueue(engine, code[:40], "manual", actor=actor)
     ev.kick(engine)
     return RedirectResponse(f"/pilots/{code}/results", status_code=303)
@@ -142,7 +138,6 @@ async def publish(
 ) -> Response:
     """Publish the evaluation (attached researcher or administrator)."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     rp.publish(engine, actor, code[:40], str(form.get("summary_sv", "")),
                str(form.get("summary_en", "")))  # fmt: skip
     return RedirectResponse(f"/pilots/{code}/report", status_code=303)

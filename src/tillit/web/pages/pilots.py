@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.errors import DataError, PermissionDenied, TillitError
+from tillit.domain import access
 from tillit.domain.pilots import (
     CHANGE_KINDS,
     DESIGNS,
@@ -22,7 +23,7 @@ from tillit.domain.pilots import (
 )
 from tillit.services import network as net
 from tillit.services import pilots as ps
-from tillit.web.deps import ActorDep, EngineDep, check_csrf
+from tillit.web.deps import ActorDep, EngineDep
 from tillit.web.pages.render import render
 
 __all__ = ["PT", "form_document", "page_context", "router"]
@@ -229,9 +230,9 @@ def _orgs_for(engine: Any, actor: Any) -> list[dict[str, Any]]:
 @router.get("/pilots/new", response_model=None)
 def new_form(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
     """The new-draft form (members and administrators)."""
-    if actor.role == "public":
+    if access.is_public(actor):
         return RedirectResponse("/signin?next=/pilots/new", status_code=303)
-    if actor.role not in ("admin", "member"):
+    if not access.is_writer(actor):
         raise PermissionDenied(
             "only organisation members and administrators create pilots"
         )
@@ -248,7 +249,6 @@ def new_form(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
 async def new_submit(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
     """Create the draft and go to its page."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     raw = form_document(form)
     try:
         code = ps.create_draft(
@@ -319,7 +319,6 @@ async def edit_submit(
 ) -> Response:
     """Save the draft, or register the amendment."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     pilot = ps.get_pilot(engine, actor, code[:40])
     raw = form_document(form, pilot.document)
     reason = str(form.get("reason", ""))
@@ -345,7 +344,6 @@ async def edit_submit(
 
 async def _action(request: Request, code: str, fn: Any) -> Response:
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     fn(form)
     return RedirectResponse(f"/pilots/{code[:40]}", status_code=303)
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from tillit.domain.access import Access
 from tillit.i18n import install_jinja
 from tillit.web.charts import fmt_number
 from tillit.web.deps import csrf_token, current_actor, lang_of
@@ -64,10 +65,12 @@ def render(
 ) -> HTMLResponse:
     """Render template ``name`` with the shared context."""
     lang = lang_of(request)
+    actor = current_actor(request)
     ctx: dict[str, Any] = {
         "lang": lang,
         "t": lambda key: translate(key, lang),
-        "actor": current_actor(request),
+        "actor": actor,
+        "access": Access(actor),
         "demo": False,
         "demo_mode": bool(getattr(request.app.state, "demo", False)),
         "query": lambda **kw: _query(request, **kw),
