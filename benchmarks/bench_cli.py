@@ -49,10 +49,13 @@ unit, time, y, treated, start = sys.argv[2:7]
 df = pd.read_csv(sys.argv[1], dtype={unit: str})
 df["tr"] = (df[unit].astype(str) == treated).astype(int)
 post = sorted(t for t in df[time].unique() if t >= int(start))
-r = SyntheticDiD(variance_method="placebo", n_bootstrap=200, seed=1).fit(
-    df, y, "tr", unit, time, post_periods=post
-)
-print(json.dumps({"estimate": float(r.att), "se": float(r.se)}))
+out = {}
+for name in y.split(","):  # one fit per outcome, as a user's loop would
+    r = SyntheticDiD(variance_method="placebo", n_bootstrap=200, seed=1).fit(
+        df, name, "tr", unit, time, post_periods=post
+    )
+    out[name] = {"estimate": float(r.att), "se": float(r.se)}
+print(json.dumps(next(iter(out.values())) if len(out) == 1 else {"outcomes": out}))
 """
 
 SC_PEER = """
@@ -211,6 +214,13 @@ def sdid_rows(tmp: Path, repeats: int, timeout: float) -> list[dict]:
 def _same_sdid(a: dict, b: dict) -> str:
     if not a or not b:
         return ""
+    if "outcomes" in a:
+        pairs = [(a["outcomes"][k], b["outcomes"][k]) for k in a["outcomes"]]
+        de = max(abs(x["estimate"] - y["estimate"]) for x, y in pairs)
+        ds = max(abs(x["se"] - y["se"]) for x, y in pairs)
+        return (
+            f"{len(pairs)} outcomes: max estimate diff {de:.1e}, max se diff {ds:.1e}"
+        )
     de = abs(a["estimate"] - b["estimate"])
     ds = abs(a["se"] - b["se"])
     return f"estimate diff {de:.1e}, se diff {ds:.1e} (se {a['se']:.4f})"
