@@ -168,7 +168,9 @@ def help_rows(repeats: int, timeout: float) -> list[dict]:
     return rows
 
 
-def sdid_rows(tmp: Path, repeats: int, timeout: float) -> list[dict]:
+def sdid_rows(
+    tmp: Path, repeats: int, timeout: float, only_case: str | None = None
+) -> list[dict]:
     from bench_synth import municipal_panel
 
     muni = tmp / "municipal290.csv"
@@ -176,20 +178,40 @@ def sdid_rows(tmp: Path, repeats: int, timeout: float) -> list[dict]:
     peer = tmp / "diffdiff_sdid.py"
     peer.write_text(SDID_PEER)
     prop = ROOT / "tests" / "reference" / "synth" / "data" / "california_prop99.csv"
+    import numpy as np
+    import pandas as pd
+
+    many = tmp / "prop99_20.csv"
+    df = pd.read_csv(prop)
+    rng = np.random.default_rng(0)
+    names = [f"y{k:02d}" for k in range(20)]
+    for k in names:
+        df[k] = df["cigsale"] + rng.normal(scale=2.0, size=len(df))
+    df.to_csv(many, index=False)
     cases = {
         "prop99": (prop, "state", "year", "cigsale", "California", "1989"),
         "municipal290": (muni, "unit", "year", "y", "0000", "2015"),
+        "prop99, 20 outcomes": (
+            many,
+            "state",
+            "year",
+            ",".join(names),
+            "California",
+            "1989",
+        ),
     }
     rows = []
     for case, (path, unit, tm, y, tr, start) in cases.items():
+        if only_case and case != only_case:
+            continue
+        outs = [a for o in y.split(",") for a in ("--outcome", o)]
         t_cmd = [
             TILLIT,
             "estimate",
             "sdid",
             "--data",
             str(path),
-            "--outcome",
-            y,
+            *outs,
             "--unit",
             unit,
             "--time",
@@ -214,6 +236,13 @@ def sdid_rows(tmp: Path, repeats: int, timeout: float) -> list[dict]:
 def _same_sdid(a: dict, b: dict) -> str:
     if not a or not b:
         return ""
+    if "outcomes" in a:
+        pairs = [(a["outcomes"][k], b["outcomes"][k]) for k in a["outcomes"]]
+        de = max(abs(x["estimate"] - y["estimate"]) for x, y in pairs)
+        ds = max(abs(x["se"] - y["se"]) for x, y in pairs)
+        return (
+            f"{len(pairs)} outcomes: max estimate diff {de:.1e}, max se diff {ds:.1e}"
+        )
     if "outcomes" in a:
         pairs = [(a["outcomes"][k], b["outcomes"][k]) for k in a["outcomes"]]
         de = max(abs(x["estimate"] - y["estimate"]) for x, y in pairs)
@@ -307,6 +336,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=400.0)
     ap.add_argument("--only", choices=["help", "sdid", "synth"], default=None)
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument(
+        "--case", default=None, help="one SDID case, e.g. 'prop99, 20 outcomes'"
+    )
     a = ap.parse_args()
     load0 = os.getloadavg()
     start = dt.datetime.now(dt.UTC)
@@ -316,7 +348,7 @@ def main() -> None:
         if a.only in (None, "help"):
             rows += help_rows(a.repeats, a.timeout)
         if a.only in (None, "sdid"):
-            rows += sdid_rows(tmp, a.repeats, a.timeout)
+            rows += sdid_rows(tmp, a.repeats, a.timeout, a.case)
         if a.only in (None, "synth"):
             rows += synth_rows(tmp, a.repeats, a.timeout)
     load1 = os.getloadavg()
