@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,28 +35,11 @@ def open_engine() -> Any:
     return _open()
 
 
-@contextmanager
-def progress_bar(label: str, unit: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr (a terminal only), as ``tillit.cli.data``'s, but
-    without importing the database layer; yields ``update(done, total)``."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+def progress_bar(label: str, unit: str) -> Any:
+    """The CLI's progress bar (``tillit.cli.progress``; imported on use)."""
+    from tillit.cli.progress import progress_bar as _bar
 
-    console = Console(stderr=True)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
-                  TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:  # fmt: skip
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+    return _bar(label, unit)
 
 
 _file = click.Path(dir_okay=False, path_type=Path)

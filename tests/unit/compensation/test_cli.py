@@ -161,28 +161,6 @@ def test_simulate_for_a_municipality_from_a_kolada_file(
     )
 
 
-def test_the_progress_bar_renders_on_a_terminal(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import io
-
-    import rich.console
-
-    from tillit.cli import compensation as cc
-
-    sink = io.StringIO()
-    real = rich.console.Console
-    monkeypatch.setattr(
-        rich.console,
-        "Console",
-        lambda stderr=True: real(file=sink, force_terminal=True, width=100),
-    )
-    with cc.progress_bar("simulating", unit="blocks") as update:
-        update(3, 8)
-        update(8, 8)
-    assert "simulating" in sink.getvalue() and "8/8" in sink.getvalue()
-
-
 def test_simulate_does_not_import_the_database_layer(spec_file: Path) -> None:
     import subprocess
     import sys
