@@ -65,6 +65,19 @@ def _tillit_command() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def axe_js() -> str:
+    """axe-core's script (``./dev test`` installs it into ``.venv/axe``)."""
+    from .a11y import find_axe
+
+    path = find_axe()
+    _need(
+        path is not None, "axe-core not found (npm install --prefix .venv/axe axe-core)"
+    )
+    assert path is not None
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
 def passwords() -> dict[str, str]:
     """Passwords of the workspace's users."""
     return dict(_workspace_module().PASSWORDS)

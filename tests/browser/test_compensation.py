@@ -4,49 +4,13 @@ table, the charts and the sensitivity; axe-core finds no WCAG 2.1 AA violation; 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from .a11y import no_sideways_scroll, violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[2]
-AXE_CANDIDATES = [
-    os.environ.get("TILLIT_AXE_JS", ""),
-    str(REPO / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"),
-    str(REPO / "node_modules" / "axe-core" / "axe.min.js"),
-    "/usr/lib/node_modules/axe-core/axe.min.js",
-    "/usr/local/lib/node_modules/axe-core/axe.min.js",
-]
-
-
-@pytest.fixture(scope="module")
-def axe_js() -> str:
-    """axe-core's script (npm install --prefix .venv/axe axe-core)."""
-    for c in AXE_CANDIDATES:
-        if c and Path(c).is_file():
-            return Path(c).read_text(encoding="utf-8")
-    if os.environ.get("TILLIT_STRICT") == "1":
-        pytest.fail("axe-core not found (npm install --prefix .venv/axe axe-core)")
-    pytest.skip("axe-core not found (npm install --prefix .venv/axe axe-core)")
-
-
-def violations(page, axe_js: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    page.add_script_tag(content=axe_js)
-    res = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    return [
-        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"][:3]]}
-        for v in res["violations"]
-    ]
-
-
-def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    view = page.evaluate("() => window.innerWidth")
-    assert width <= view, f"page is {width}px wide in a {view}px window"
 
 
 @pytest.mark.parametrize("width", [1366, 390])
