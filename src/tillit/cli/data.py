@@ -25,10 +25,9 @@ from sqlalchemy import Engine
 from tillit.config import load_settings
 from tillit.core.errors import DataError
 from tillit.domain.records import Indicator
-from tillit.services import catalog, imports
+from tillit.services import catalog, followup, imports
 from tillit.sources.export import to_csv_bytes, to_parquet_bytes
 from tillit.sources.kolada_meta import read_kpi_metadata
-from tillit.store import repo
 from tillit.store.db import make_engine, upgrade
 
 __all__ = ["open_engine", "progress_bar", "register"]
@@ -188,15 +187,12 @@ def export_cmd(
     """Export one indicator's values (organisations x periods x genders)."""
     engine = open_engine(prepare=False)
     upgrade(engine)
-    with engine.connect() as conn:
-        repo.get_indicator(conn, indicator)
-        df = repo.indicator_series(
-            conn,
-            indicator,
-            org_ids=list(municipalities) or None,
-            gender=None if gender == "all" else gender,
-        )
-    df.insert(0, "indicator", indicator)
+    df = followup.export_values(
+        engine,
+        indicator,
+        codes=list(municipalities) or None,
+        gender=None if gender == "all" else gender,
+    )
     data = to_csv_bytes(df) if fmt == "csv" else to_parquet_bytes(df)
     if str(output) == "-":
         if fmt != "csv":

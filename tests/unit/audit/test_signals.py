@@ -217,9 +217,13 @@ def test_degenerate_indicators_become_diagnostics_not_crashes() -> None:
     )
     res = audit_signals(panel, targets=["half=50:2004", "constant=7:2003"])
     rec = res.recommendations
-    assert (
-        rec.loc["empty", "action"] == "drop" and rec.loc["constant", "action"] == "drop"
-    )
+    # what cannot be measured is not assessed, and nothing is recommended from it (#12)
+    assert rec.loc["empty", "action"] == "not assessed"
+    assert rec.loc["empty", "not_assessed"] == "reliability_one_year"
+    assert rec.loc["constant", "action"] == "not assessed"
+    assert rec.loc["constant", "not_assessed"] == "reliability"
+    assert np.isnan(rec.loc["constant", "score"]) and np.isnan(rec.loc["empty", "rank"])
+    assert "not assessed" in rec.loc["constant", "evidence"]
     assert rec.loc["ok", "action"] == "keep" and np.isfinite(rec.loc["half", "icc"])
     assert any("fewer than 20" in d for d in res.diagnostics)
     json.dumps(res.to_dict(), allow_nan=False)

@@ -23,6 +23,7 @@ _COLOURS = {
     "slim": "#e67e22",
     "review target": "#8e44ad",
     "keep": "#27ae60",
+    "not assessed": "#6b6b6b",
 }
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;max-width:70rem;color:#222}

@@ -57,6 +57,8 @@ _TIDY_COLS = [
     "not_valid",
     "gamed",
     "keep_instead",
+    "not_assessed",
+    "n_years",
     "evidence",
 ]
 
@@ -114,7 +116,7 @@ class SignalAudit:
             + ": "
             + ", ".join(
                 f"{counts.get(a, 0)} {a}"
-                for a in ("drop", "slim", "review target", "keep")
+                for a in ("drop", "slim", "review target", "keep", "not assessed")
             ),
             "",
             f"{'rank':>4} {'indicator':<16} {'action':<14} {'h/yr':>9} {'info':>6}  evidence",
@@ -209,6 +211,7 @@ def audit_signals(
     diags: list[str] = []
     rel = reliability(x, level=level, n_treated=n_treated, alpha=alpha, power=power)
     rel.index = pd.Index(inds, name="indicator")
+    rel["n_years"] = np.isfinite(x).any(axis=1).sum(axis=1)
     red = redundancy(x, inds, threshold=threshold)
     y = center_by_year(x)
     val = None

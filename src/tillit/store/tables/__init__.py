@@ -46,6 +46,7 @@ from tillit.store.tables.catalog import (
     units,
 )
 from tillit.store.tables.imports import import_batches, observations
+from tillit.store.tables.queue import job_files, jobs
 from tillit.store.tables.registry import (
     network_applications,
     network_members,
@@ -80,6 +81,8 @@ __all__ = [
     "evaluations",
     "import_batches",
     "indicators",
+    "job_files",
+    "jobs",
     "metadata",
     "network_applications",
     "network_members",
