@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,15 +134,18 @@ class SignalAudit:
         lines += [f"note: {d}" for d in self.diagnostics]
         return "\n".join(lines)
 
-    def to_csv(self, path: str | Path) -> None:
-        """Write :meth:`tidy` as CSV."""
-        self.tidy().to_csv(path, index=False)
-
-    def to_html(self) -> str:
-        """A self-contained HTML report (inline SVG plots, no external assets)."""
-        from tillit.core.audit.report import render_html
-
-        return render_html(self)
+    def figure_data(self, max_heatmap: int = 60) -> dict[str, Any]:
+        """The numbers behind the report's figures (JSON): the between-municipality
+        correlation matrix (up to ``max_heatmap`` indicators, else None) and the
+        histograms around each gaming target."""
+        heat = None
+        if len(self.indicators) <= max_heatmap:
+            heat = {
+                "indicators": list(self.indicators),
+                "r": self.redundancy.r_between.tolist(),
+            }
+        out: dict[str, Any] = jsonable({"heatmap": heat, "histograms": self.histograms})
+        return out
 
 
 def _targets(targets: Sequence[Target | str]) -> list[Target]:

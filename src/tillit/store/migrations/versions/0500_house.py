@@ -6,6 +6,9 @@
   stays as it was but, having no source, is no longer used to judge until an
   administrator confirms it.
 * ``jobs`` and ``job_files``: the background job queue (``tillit.services.jobs``).
+* ``audit_reports.html`` goes: the signal audit's HTML report is drawn from the stored
+  document when it is downloaded (its figures are the web chart module's); cached
+  reports are dropped, they are recomputed on the next request.
 
 Revision ID: 0500
 Revises: 0400
@@ -42,6 +45,9 @@ def upgrade() -> None:
     )
 
     _jobs()
+    op.execute("DELETE FROM audit_reports")
+    with op.batch_alter_table("audit_reports") as batch:
+        batch.drop_column("html")
 
 
 def _jobs() -> None:
@@ -99,6 +105,10 @@ def _jobs() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_reports") as batch:
+        batch.add_column(
+            sa.Column("html", sa.Text(), server_default="", nullable=False)
+        )
     op.drop_table("job_files")
     op.drop_index("ix_jobs_status_id", table_name="jobs")
     op.drop_table("jobs")
