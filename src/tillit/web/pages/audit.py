@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.audit import STORED_COLUMNS, template_csv
@@ -105,10 +105,9 @@ async def import_page(request: Request, engine: EngineDep, actor: ActorDep) -> R
         org = _org_for(actor, str(form.get("organisation", "")), engine)
         upload = form.get("file")
         data, name = None, "form"
-        if upload is not None and hasattr(upload, "read"):
-            data = await upload.read()
-            name = getattr(upload, "filename", None) or "upload.csv"
-            data = data or None
+        if isinstance(upload, UploadFile):
+            data = await upload.read() or None
+            name = upload.filename or "upload.csv"
     finally:
         await form.close()
     inv = au.import_inventory(
