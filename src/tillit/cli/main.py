@@ -76,10 +76,22 @@ _ESTIMATE: dict[str, tuple[str, str]] = {
         "tillit.cli.estimate_did",
         "Staggered DiD (Callaway & Sant'Anna 2021): ATT(g,t) and aggregations.",
     ),
+    "cont-did": (
+        "tillit.cli.estimate_event",
+        "Continuous treatment dose (Callaway, Goodman-Bacon & Sant'Anna), as contdid.",
+    ),
+    "dcdh": (
+        "tillit.cli.estimate_event",
+        "Non-binary or switching treatment (de Chaisemartin & D'Haultfoeuille).",
+    ),
     "event-study": (
         "tillit.cli.estimate_did",
         "Event study: heterogeneity-robust (Callaway-Sant'Anna) next to TWFE, with "
         "Bacon.",
+    ),
+    "imputation": (
+        "tillit.cli.estimate_event",
+        "Imputation event study (Borusyak, Jaravel & Spiess 2024), as didimputation.",
     ),
     "meta": (
         "tillit.cli.estimate_misc",
@@ -94,6 +106,10 @@ _ESTIMATE: dict[str, tuple[str, str]] = {
         "tillit.cli.estimate_synth",
         "Synthetic difference-in-differences (Arkhangelsky et al.",
     ),
+    "sunab": (
+        "tillit.cli.estimate_event",
+        "Interaction-weighted event study (Sun & Abraham 2021), as fixest::sunab.",
+    ),
     "synth": (
         "tillit.cli.estimate_synth",
         "Synthetic control (Abadie, Diamond & Hainmueller 2010) with placebo p-value.",
@@ -102,6 +118,14 @@ _ESTIMATE: dict[str, tuple[str, str]] = {
         "tillit.cli.estimate_misc",
         "Randomised, cluster-randomised or stepped-wedge pilot: effect, CR2 and RI "
         "p-values.",
+    ),
+    "triple-diff": (
+        "tillit.cli.estimate_event",
+        "Triple differences with staggered adoption (Ortiz-Villavicencio & Sant'Anna).",
+    ),
+    "two-stage": (
+        "tillit.cli.estimate_event",
+        "Two-stage DiD (Gardner 2021), as did2s, with its GMM standard errors.",
     ),
 }
 _loaded: set[str] = set()

@@ -8,8 +8,9 @@ Security
 --------
 * one cookie, ``tillit_session``: signed (itsdangerous), HttpOnly, SameSite=Lax; it holds
   the signed-in user id, the CSRF token and the language choice, nothing else;
-* every state-changing form carries a CSRF token (hidden field) checked against the
-  session; cookie-authenticated JSON writes send it in the ``X-CSRF-Token`` header;
+* every unsafe method (POST, PUT, PATCH, DELETE) on every route passes one app-level
+  dependency, :func:`tillit.web.deps.require_csrf`: the session's CSRF token in the
+  ``csrf_token`` form field or the ``X-CSRF-Token`` header, or 403;
 * Content-Security-Policy without inline scripts or styles; every asset is served from
   ``web/static`` (no CDN); the interactive API docs (which need a CDN) are off, the
   OpenAPI description is at ``/api/v1/openapi.json``.
@@ -22,7 +23,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tillit import __version__
 from tillit.config import Settings
 from tillit.store.db import make_engine
+from tillit.web.deps import require_csrf
 from tillit.web.errors import install_error_handlers
 
 __all__ = ["SECURITY_HEADERS", "app_from_env", "create_app"]
@@ -140,6 +142,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(require_csrf)],
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)

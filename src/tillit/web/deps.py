@@ -23,10 +23,13 @@ __all__ = [
     "current_actor",
     "engine_of",
     "lang_of",
+    "require_csrf",
 ]
 
 CSRF_KEY = "csrf"
 CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def engine_of(request: Request) -> Engine:
@@ -80,6 +83,25 @@ def check_csrf(request: Request, supplied: Any) -> None:
             "the form has expired or did not come from this site (CSRF check): reload "
             "the page and try again"
         )
+
+
+async def require_csrf(request: Request) -> None:
+    """The one CSRF check: every unsafe method carries the session's token.
+
+    Installed as an app-level dependency (:func:`tillit.web.app.create_app`), so it runs
+    before every route, including routes added later, and no route can forget it. The
+    token comes from the ``X-CSRF-Token`` header (JSON clients) or the ``csrf_token``
+    form field (HTML forms); a form is parsed once and the route reads the same parsed
+    form (Starlette caches it on the request).
+    """
+    if request.method in SAFE_METHODS:
+        return
+    supplied: Any = request.headers.get(CSRF_HEADER)
+    if not supplied and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        supplied = (await request.form()).get(CSRF_FIELD)
+    check_csrf(request, supplied)
 
 
 EngineDep = Annotated[Engine, Depends(engine_of)]

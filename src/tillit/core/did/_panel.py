@@ -121,7 +121,9 @@ def _cohorts(
         uid = df[unit].iloc[int(np.flatnonzero(codes == bad)[0])]
         raise DataError(
             f"unit {_show(uid)} has two cohorts ({lo[bad]:g} and {hi[bad]:g}); the cohort "
-            "(first treated period) must be the same in every row of a unit",
+            "(first treated period) must be the same in every row of a unit. A "
+            "treatment that changes dose or switches off and on needs `tillit "
+            "estimate dcdh` (de Chaisemartin & D'Haultfoeuille)",
             field=cohort,
         )
     return np.where(lo == 0, NEVER, lo)

@@ -2,7 +2,8 @@
 
 The import pages are in :mod:`tillit.web.pages.imports`.
 
-Every POST form carries the session's CSRF token (hidden field ``csrf_token``).
+Every POST form carries the session's CSRF token (hidden field ``csrf_token``),
+checked for every unsafe method by :func:`tillit.web.deps.require_csrf`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tillit.core.errors import TillitError
 from tillit.domain.records import Actor
 from tillit.services import auth
 from tillit.services import followup as fu
-from tillit.web.deps import ActorDep, EngineDep, check_csrf
+from tillit.web.deps import ActorDep, EngineDep
 from tillit.web.i18n import LANGS
 from tillit.web.pages.render import render
 
@@ -25,7 +26,6 @@ __all__ = ["router", "safe_next"]
 router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form(max_length=200)]
-Token = Annotated[str, Form(max_length=200)]
 
 
 def safe_next(url: str | None) -> str:
@@ -59,11 +59,9 @@ def signin(
     engine: EngineDep,
     username: Text,
     password: Text,
-    csrf_token: Token = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> HTMLResponse | RedirectResponse:
     """Check the password; on success store the user id in the session."""
-    check_csrf(request, csrf_token)
     user = auth.authenticate(engine, username, password)
     if user is None:
         return render(
@@ -85,9 +83,8 @@ def signin(
 
 
 @router.post("/signout")
-def signout(request: Request, csrf_token: Token = "") -> RedirectResponse:
+def signout(request: Request) -> RedirectResponse:
     """Forget the user (keeps the language choice)."""
-    check_csrf(request, csrf_token)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:
@@ -132,10 +129,8 @@ def create_user(
     role: Annotated[str, Form(max_length=20)],
     organisation: Annotated[str, Form(max_length=16)] = "",
     display_name: Text = "",
-    csrf_token: Token = "",
 ) -> HTMLResponse | RedirectResponse:
     """Create an account with a role (and organisation for members)."""
-    check_csrf(request, csrf_token)
     auth.require_admin(actor)
     try:
         auth.create_user(

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.errors import PermissionDenied
 from tillit.services import dialogue as dl
-from tillit.web.deps import ActorDep, EngineDep, check_csrf
+from tillit.web.deps import ActorDep, EngineDep
 from tillit.web.pages.render import render
 
 __all__ = ["check_challenge", "new_challenge", "router"]
@@ -95,7 +95,6 @@ async def _write(
     request: Request, engine: Any, actor: Any, parent_id: int | None
 ) -> dict[str, Any]:
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     if actor.user_id is None:
         check_challenge(request, form.get("answer"))
     return dl.write(
@@ -154,7 +153,6 @@ async def comment(
 async def report(request: Request, engine: EngineDep, post_id: int) -> Response:
     """Report a post to the moderators (anyone; rate-limited per address)."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     dl.report(
         engine,
         post_id,
@@ -182,7 +180,6 @@ def admin_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLResp
 async def save_rules(request: Request, engine: EngineDep, actor: ActorDep) -> Response:
     """Save the moderation rules."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     words = tuple(str(form.get("blocked_words", "")).split(","))
     dl.save_settings(
         engine,
@@ -202,6 +199,5 @@ async def moderate(
 ) -> Response:
     """Approve, hide (with a reason), restore or dismiss reports."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     dl.moderate(engine, actor, post_id, action[:20], str(form.get("reason", "")))
     return RedirectResponse("/admin/dialogue", status_code=303)

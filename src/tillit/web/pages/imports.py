@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tillit.core.errors import DataError, PermissionDenied
@@ -20,13 +20,12 @@ from tillit.domain import access
 from tillit.domain.jobs import Job
 from tillit.services import imports
 from tillit.services import jobs as js
-from tillit.web.deps import ActorDep, EngineDep, check_csrf
+from tillit.web.deps import ActorDep, EngineDep
 from tillit.web.pages.render import render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-Token = Annotated[str, Form(max_length=200)]
 
 
 def _recent_imports(engine: Any, actor: Any) -> list[Job]:
@@ -53,10 +52,11 @@ def import_upload(
     engine: EngineDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File()],
-    csrf_token: Token = "",
 ) -> Response:
-    """Queue the uploaded CSV or Kolada JSON file as an import job; go to its page."""
-    check_csrf(request, csrf_token)
+    """Queue the uploaded CSV or Kolada JSON file as an import job; go to its page.
+
+    The CSRF token is checked for every unsafe method by ``web.deps.require_csrf``.
+    """
     name = (file.filename or "upload")[-200:]
     data = file.file.read(imports.MAX_UPLOAD + 1)
     if len(data) > imports.MAX_UPLOAD:

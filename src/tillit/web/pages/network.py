@@ -9,7 +9,7 @@ from tillit.core.errors import TillitError
 from tillit.services import network as net
 from tillit.services.auth import require_admin
 from tillit.services.followup import list_organisations
-from tillit.web.deps import ActorDep, EngineDep, check_csrf
+from tillit.web.deps import ActorDep, EngineDep
 from tillit.web.pages.pilots import page_context
 from tillit.web.pages.render import render
 
@@ -58,7 +58,6 @@ def apply_form(request: Request, engine: EngineDep) -> HTMLResponse:
 async def apply_submit(request: Request, engine: EngineDep) -> Response:
     """Record the application; an administrator decides."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     values = {
         k: str(form.get(k, ""))[:6000]
         for k in ("organisation", "contact_name", "contact_email", "motivation")
@@ -99,7 +98,6 @@ async def decide(
 ) -> Response:
     """Approve or decline one application."""
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
     approve = form.get("decision") == "approve"
     net.decide(
         engine, actor, application_id, approve, str(form.get("reason", ""))[:5000]

@@ -12,7 +12,7 @@ from tillit.core.followup import DIRECTIONS
 from tillit.services import catalog
 from tillit.services import followup as fu
 from tillit.web.charts import Band, Line, dot_plot, line_chart, sparkline
-from tillit.web.deps import ActorDep, EngineDep, LangDep, check_csrf
+from tillit.web.deps import ActorDep, EngineDep, LangDep
 from tillit.web.i18n import translate
 from tillit.web.pages.render import render
 from tillit.web.params import (
@@ -130,10 +130,8 @@ def direction_form(
     indicator_id: IndicatorPath,
     direction: Annotated[str, Form(max_length=10)],
     source: Annotated[str, Form(max_length=400)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> RedirectResponse:
     """An administrator records which way the indicator is better, with its source."""
-    check_csrf(request, csrf_token)
     catalog.set_direction(engine, actor, indicator_id, direction, source)
     return RedirectResponse(f"/indicators/{indicator_id}", status_code=303)
 
