@@ -40,7 +40,7 @@ from tillit.core.errors import DataError, PermissionDenied
 from tillit.domain import access
 from tillit.domain.records import Actor, Indicator, Unit
 from tillit.services import jobs
-from tillit.services.catalog import upsert_indicators_conn, upsert_units
+from tillit.services.catalog import upsert_indicators_conn, upsert_units_conn
 from tillit.services.import_checks import (
     check_indicators,
     check_own_rows,
@@ -138,6 +138,7 @@ def import_frame(
     actor: Actor | None = None,
     progress: Progress | None = None,
     indicators_meta: Iterable[Indicator] | None = None,
+    units_meta: Iterable[Unit] | None = None,
     after_write: AfterWrite | None = None,
 ) -> ImportReport:
     """Validate and import a table of observations as one batch.
@@ -160,6 +161,9 @@ def import_frame(
     indicators_meta
         Indicator metadata to upsert in the same transaction (admins and system calls only),
         so that a file may bring its own indicators.
+    units_meta
+        Organisational units to upsert in the same transaction (admins and system
+        calls only), e.g. the units a Kolada fetch brings.
     after_write
         Called as ``after_write(conn, report)`` inside the import's transaction, before
         it commits (a job marks itself done there).
@@ -171,12 +175,14 @@ def import_frame(
     _check_role(actor)
     file = filename or None
     obs = normalise_observations(df, file=file)
-    meta = list(indicators_meta or [])
+    meta, unit_rows = list(indicators_meta or []), list(units_meta or [])
+    if (meta or unit_rows) and actor is not None and not access.is_admin(actor):
+        raise PermissionDenied("only an admin may add indicator or unit metadata")
     with write_transaction(engine, busy=bulk.BUSY, clash=bulk.CLASH) as conn:
         if meta:
-            if actor is not None and not access.is_admin(actor):
-                raise PermissionDenied("only an admin may add indicator metadata")
             upsert_indicators_conn(conn, meta)
+        if unit_rows:
+            upsert_units_conn(conn, unit_rows)
         report = _import_checked(conn, obs, source, filename, actor, progress)
         if report.n_new or report.n_updated:
             jobs.submit_conn(conn, "reevaluate", {"batch_id": report.batch_id})
@@ -408,8 +414,8 @@ def fetch_kolada(
     """Fetch values from the Kolada API and import them as one batch.
 
     KPI metadata missing from the database is fetched first (``/kpi/{ids}``); for
-    organisational units (``ous``) their metadata is fetched (``/ou/{ids}``) and stored
-    as units. ``on_page(pages, rows)`` reports download progress.
+    organisational units (``ous``) their metadata is fetched (``/ou/{ids}``); both are
+    stored in the import's own transaction, so a failed fetch or import stores none. ``on_page(pages, rows)`` reports download progress.
 
     Raises
     ------
@@ -422,18 +428,15 @@ def fetch_kolada(
         raise DataError("give at least one KPI id (--kpi N00945)", field="kpi")
     missing = sorted(set(kpis) - _known_indicator_ids(engine, kpis))
     meta = indicators_from_records(client.kpis(missing)) if missing else []
-    if ous:
-        upsert_units(
-            engine,
-            [
-                Unit(
-                    code=str(u["id"]),
-                    name=str(u.get("title") or u["id"])[:200],
-                    organisation_code=str(u.get("municipality", "")),
-                )
-                for u in client.ou_metadata(list(ous))
-            ],
+    unit_rows = [
+        Unit(
+            code=str(u["id"]),
+            name=str(u.get("title") or u["id"])[:200],
+            organisation_code=str(u.get("municipality", "")),
         )
+        for u in (client.ou_metadata(list(ous)) if ous else [])
+    ]
+    if ous:
         pages = client.ou_values(kpis, list(ous), years)
     else:
         pages = client.values(kpis, municipalities, years)
@@ -456,4 +459,5 @@ def fetch_kolada(
         actor=actor,
         progress=progress,
         indicators_meta=meta,
+        units_meta=unit_rows,
     )
