@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from tillit.config import load_settings
 from tillit.core.errors import DataError
 from tillit.domain.records import Indicator
-from tillit.services import catalog, followup, imports
+from tillit.services import catalog, imports
 from tillit.sources.export import to_csv_bytes, to_parquet_bytes
 from tillit.sources.kolada_meta import read_kpi_metadata
 from tillit.store.db import make_engine, upgrade
@@ -185,6 +185,8 @@ def export_cmd(
     indicator: str, municipalities: tuple[str, ...], gender: str, fmt: str, output: Path
 ) -> None:
     """Export one indicator's values (organisations x periods x genders)."""
+    from tillit.services import followup  # its statistics import scipy: only here
+
     engine = open_engine(prepare=False)
     upgrade(engine)
     df = followup.export_values(
