@@ -223,7 +223,11 @@ class JobContext:
 
     def complete(self, conn: Connection, result: dict[str, Any]) -> None:
         """Mark the job done inside the handler's own transaction (``conn``)."""
-        repo.complete(conn, self.job.id, self.worker, _now(), result)
+        live = _live.get(self.job.id)
+        done, total = (live[0], live[1]) if live else (None, None)
+        repo.complete(
+            conn, self.job.id, self.worker, _now(), result, done=done, total=total
+        )
         self.completed = True
 
 

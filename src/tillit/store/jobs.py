@@ -152,8 +152,11 @@ def complete(
     worker: str,
     now: datetime,
     result: dict[str, Any],
+    *,
+    done: int | None = None,
+    total: int | None = None,
 ) -> None:
-    """Mark the job done with its result, in the caller's transaction.
+    """Mark the job done with its result (and last progress), in the caller's transaction.
 
     Raises
     ------
@@ -170,6 +173,8 @@ def complete(
             finished_at=now,
             heartbeat_at=now,
             message="",
+            **({} if done is None else {"done": max(int(done), 0)}),
+            **({} if total is None else {"total": max(int(total), 0)}),
         )
     )
     if res.rowcount != 1:

@@ -76,6 +76,7 @@ def test_a_job_runs_once_and_reports(engine: Engine, kinds) -> None:
     done = jobs.get_job(engine, ADMIN, jid)
     assert done.status == "done" and done.result == {"echo": 7, "file": "a.csv"}
     assert done.attempts == 1 and done.percent == 100.0 and done.finished
+    assert (done.done, done.total) == (1, 2)  # the last progress reported is kept
     with engine.connect() as conn:  # the upload is gone with the job's end
         assert conn.execute(select(func.count()).select_from(job_files)).scalar() == 0
     assert jobs.work(engine) == []  # nothing left, nothing run twice
