@@ -9,7 +9,7 @@ import time
 import pytest
 from rich.console import Console
 
-from tillit.cli import data
+from tillit.cli import progress
 
 
 def test_progress_bar_renders_without_and_with_a_total(
@@ -17,11 +17,11 @@ def test_progress_bar_renders_without_and_with_a_total(
 ) -> None:
     sink = io.StringIO()
     monkeypatch.setattr(
-        data,
+        progress,
         "Console",
         lambda stderr=True: Console(file=sink, force_terminal=True, width=100),
     )
-    with data.progress_bar("work", unit="steps") as update:
+    with progress.progress_bar("work", unit="steps") as update:
         time.sleep(0.25)  # let the live display refresh with no total yet
         update(1, 4)
         time.sleep(0.25)

@@ -7,21 +7,12 @@ the municipalities and regions exist first, so a fresh database needs no extra s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from sqlalchemy import Engine
 
+from tillit.cli.progress import progress_bar
 from tillit.config import load_settings
 from tillit.core.errors import DataError
 from tillit.domain.records import Indicator
@@ -40,30 +31,6 @@ def open_engine(*, prepare: bool = True) -> Engine:
         upgrade(engine)
         catalog.seed_geography(engine)
     return engine
-
-
-@contextmanager
-def progress_bar(
-    label: str, unit: str = "rows"
-) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr (a terminal only); yields ``update(done, total)``."""
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),  # shows "?" for the total until it is known
-        TextColumn(unit),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _read_meta(path: Path | None) -> list[Indicator]:

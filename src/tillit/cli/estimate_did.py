@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from tillit.cli.data import progress_bar
 from tillit.cli.options import (
     anticipation_option,
     bootstrap_option,
@@ -31,10 +30,11 @@ from tillit.cli.options import (
     time_option,
     unit_option,
 )
-from tillit.core.did import att_gt, honest_did
-from tillit.core.did.bacon import bacon
-from tillit.core.did.twfe import event_study
 from tillit.core.errors import EstimationError
+
+# The engine (tillit.core.did, and through it pandas and scipy) is imported inside the
+# commands, never here: `tillit estimate did --help` loads this module to show its flags
+# and must not pay for the engine (tests/unit/test_cli_imports.py).
 
 __all__ = ["register"]
 
@@ -119,6 +119,8 @@ def _common(f: Any) -> Any:
 
 
 def _fit(kw: dict[str, Any]) -> Any:
+    from tillit.core.did import att_gt
+
     cols = [kw["unit"], kw["time"], kw["cohort"], *kw["outcomes"], *kw["covariates"]]
     if kw["cluster"]:
         cols.append(kw["cluster"])
@@ -158,6 +160,9 @@ def _did(**kw: Any) -> None:
     _, res = _fit(kw)
     out, text = res.to_dict(), [res.summary()]
     if honest:
+        from tillit.cli.progress import progress_bar
+        from tillit.core.did import honest_did
+
         tgt: str | int = target
         if target not in ("first", "average"):
             try:
@@ -193,6 +198,9 @@ def _did(**kw: Any) -> None:
 
 def _event_study(**kw: Any) -> None:
     """Event study: heterogeneity-robust (Callaway-Sant'Anna) next to TWFE, with Bacon."""
+    from tillit.core.did.bacon import bacon
+    from tillit.core.did.twfe import event_study
+
     df, res = _fit(kw)
     es = event_study(
         df,

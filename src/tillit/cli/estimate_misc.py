@@ -9,11 +9,9 @@ code 2 through the main group; nothing prints a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
 
 from tillit.cli.options import (
     covariate_option,
@@ -29,10 +27,19 @@ from tillit.cli.options import (
 )
 from tillit.core.errors import DataError
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+# numpy, pandas and the engines are imported inside the commands (fast --help).
+
 __all__ = ["register"]
 
 
 def _numeric(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
     values = pd.to_numeric(df[col], errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy())
     if bad.size:
@@ -73,6 +80,14 @@ def _many(results: dict[str, Any], fmt: str) -> None:
     "--hartung-knapp", is_flag=True, help="Hartung-Knapp(-Sidik-Jonkman) t intervals."
 )
 @click.option(
+    "--test",
+    "test",
+    type=click.Choice(["z", "knha", "hksj", "adhoc"]),
+    default=None,
+    help="Inference as metafor's test: z (default), knha/hksj (= --hartung-knapp) or "
+    "adhoc (Knapp-Hartung never narrower than z).",
+)
+@click.option(
     "--moderator", "moderators", multiple=True, help="Moderator column (repeatable)."
 )
 @click.option("--label", default=None, help="Column with study labels.")
@@ -90,6 +105,8 @@ def _many(results: dict[str, Any], fmt: str) -> None:
 @format_option
 def meta_cmd(**kw: Any) -> None:
     """Meta-analysis / meta-regression of study effects (metafor's rma.uni)."""
+    import pandas as pd
+
     from tillit.core.meta import meta_analysis, meta_by_group
 
     if (kw["variance"] is None) == (kw["se"] is None):
@@ -107,6 +124,7 @@ def meta_cmd(**kw: Any) -> None:
     common = {
         "method": kw["method"],
         "hartung_knapp": kw["hartung_knapp"],
+        "test": kw["test"],
         "level": kw["level"],
     }
     if kw["by"]:

@@ -16,6 +16,7 @@ import click
 from tillit import __version__
 from tillit.core.errors import (
     Conflict,
+    DataError,
     NotFound,
     PermissionDenied,
     TillitError,
@@ -155,6 +156,17 @@ def exit_code(err: TillitError) -> int:
     return 2
 
 
+def _with_file(err: TillitError) -> TillitError:
+    """A DataError from the core names rows and columns; add the file it came from."""
+    from tillit.cli import options
+
+    if isinstance(err, DataError) and err.file is None and options.current_file:
+        return DataError(
+            err.detail, file=str(options.current_file), row=err.row, field=err.field
+        )
+    return err
+
+
 class _Group(click.Group):
     """A group that loads its commands on first use and turns TillitError into a
     clean message and exit code."""
@@ -190,7 +202,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TillitError as err:
-            click.echo(f"Error: {err.message}", err=True)
+            click.echo(f"Error: {_with_file(err).message}", err=True)
             sys.exit(exit_code(err))
 
 

@@ -13,17 +13,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from tillit.core.errors import DataError
-from tillit.core.results import jsonable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Nothing heavy at import time: `tillit estimate X --help` imports this module, so
+# pandas, numpy and the readers are imported inside read_panel and emit
+# (tests/unit/test_cli_imports.py holds every estimate command to that).
 
 __all__ = [
     "anticipation_option",
     "bootstrap_option",
+    "cluster_option",
     "cohort_option",
     "control_option",
     "covariate_option",
@@ -38,6 +44,7 @@ __all__ = [
     "treated_unit_option",
     "treatment_start_option",
     "unit_option",
+    "weight_option",
 ]
 
 F = Callable[..., Any]
@@ -47,7 +54,8 @@ data_option: Callable[[F], F] = click.option(
     "data",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV file in long format: one row per unit and period.",
+    help="Data in long format, one row per unit and period: CSV with any delimiter "
+    "(detected), TSV, Parquet or xlsx (first sheet).",
 )
 outcome_option: Callable[[F], F] = click.option(
     "--outcome",
@@ -127,30 +135,84 @@ treatment_start_option: Callable[[F], F] = click.option(
 )
 
 
+weight_option: Callable[[F], F] = click.option(
+    "--weight",
+    default=None,
+    help="Column with each unit's sampling or population weight (constant within a "
+    "unit).",
+)
+cluster_option: Callable[[F], F] = click.option(
+    "--cluster",
+    default=None,
+    help="Column with a cluster above the unit (e.g. county): variance replicates "
+    "resample or reassign whole clusters (default: the unit).",
+)
+
+current_file: Path | None = None
+"""The file the running command read; ``tillit.cli.main`` names it in a DataError
+raised later without one (the core names rows and columns, not files)."""
+
+
 def read_panel(path: Path, required: list[str]) -> pd.DataFrame:
-    """Read a CSV and check that the named columns exist; errors name file and column."""
-    if not path.exists():
-        raise DataError("file not found", file=str(path))
-    try:
-        df = pd.read_csv(path)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason})", file=str(path)) from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"not a readable CSV: {exc}", file=str(path)) from exc
+    """Read a data file (any-delimiter CSV, TSV, Parquet, xlsx) and check its columns.
+
+    Errors name the file, the row and the column, and say how the file was read
+    (``"tab-separated"``), so that a wrong delimiter or sheet is plain to see.
+    """
+    from tillit.cli.tables import describe_columns, read_table
+
+    global current_file
+    current_file = path
+    table = read_table(path)
+    df = table.frame
     missing = [c for c in required if c not in df.columns]
     if missing:
+        hint = ""
+        if len(df.columns) == 1 and table.kind == "csv":
+            hint = " (one column only: is the delimiter one of , ; TAB |?)"
         raise DataError(
-            f"missing column(s) {', '.join(missing)}; the file has "
-            f"{', '.join(map(str, df.columns))}",
+            f"missing column(s) {', '.join(missing)}; the file (read as "
+            f"{table.described}) has {describe_columns(df)}{hint}",
             file=str(path),
             field=missing[0],
         )
     return df
 
 
+def _orjson() -> Any:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a runtime dependency
+        return None
+    return orjson
+
+
+def dumps(result_dict: dict[str, Any]) -> str:
+    """Strict JSON (NaN and infinities as null), indented by two spaces.
+
+    orjson writes numpy arrays and scalars directly (serialised once, in C); what it
+    cannot take (a non-contiguous array, an unusual type) goes through
+    :func:`tillit.core.results.jsonable` first.
+    """
+    oj = _orjson()
+    if oj is not None:
+        opts = oj.OPT_INDENT_2 | oj.OPT_SERIALIZE_NUMPY | oj.OPT_NON_STR_KEYS
+        try:
+            out: str = oj.dumps(result_dict, option=opts).decode()
+            return out
+        except TypeError:
+            from tillit.core.results import jsonable
+
+            out = oj.dumps(jsonable(result_dict), option=opts).decode()
+            return out
+    from tillit.core.results import jsonable
+
+    return json.dumps(jsonable(result_dict), indent=2, allow_nan=False)
+
+
 def emit(result_dict: dict[str, Any], table_text: str, fmt: str) -> None:
     """Print a result as strict JSON or as the human table."""
     if fmt == "json":
-        click.echo(json.dumps(jsonable(result_dict), indent=2, allow_nan=False))
+        click.echo(dumps(result_dict))
     else:
         click.echo(table_text)

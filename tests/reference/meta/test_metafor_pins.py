@@ -21,7 +21,7 @@ if not (
 REF = json.loads((DATA / "metafor_reference.json").read_text())
 DESIGNS = pd.read_csv(DATA / "metafor_small_sample.csv")
 MODS = {"intercept": [], "one": ["mod1"], "two": ["mod1", "mod2"]}
-CASES = [c for c in REF["cases"] if c["test"] in ("z", "knha")]
+CASES = [c for c in REF["cases"] if c["test"] in ("z", "knha", "adhoc")]
 # metafor stops REML/ML at |delta tau^2| < 1e-5, so its tau^2 is that far from the optimum
 TOL = {"FE": 1e-10, "DL": 1e-10, "HE": 1e-10, "REML": 5e-5, "ML": 5e-5}
 
@@ -34,7 +34,7 @@ def _fit(c: dict) -> tuple[object, pd.DataFrame]:
         d.v,
         moderators=mods,
         method=c["method"].lower(),
-        hartung_knapp=c["test"] == "knha",
+        test=c["test"],
     )
     return res, d
 
@@ -71,5 +71,6 @@ def test_matches_metafor(c: dict) -> None:
     if c["tau2_ci_lb"] is not None:
         assert r.tau2_ci[0] == pytest.approx(c["tau2_ci_lb"], abs=1e-9)
         assert r.tau2_ci[1] == pytest.approx(c["tau2_ci_ub"], abs=1e-9, rel=1e-9)
-    if c["test"] == "knha":
+    if c["test"] in ("knha", "adhoc"):
         assert r.df == np.ravel(c["dof"])[0]
+        assert r.test == c["test"]

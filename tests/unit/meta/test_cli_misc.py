@@ -254,3 +254,13 @@ def test_power_and_randomise(tmp_path: Path) -> None:
     assert a["seed"] == 9 and sum(r["treatment"] for r in a["assignment"]) == 6
     assert pd.read_csv(out_csv).treatment.sum() == 6
     assert json.loads(run(*args)[1]) == a
+
+
+def test_meta_test_adhoc_from_the_cli(bcg_csv: Path) -> None:
+    base = ["estimate", "meta", "--data", str(bcg_csv), "--effect", "yi"]
+    base += ["--variance", "vi", "--method", "dl", "--format", "json"]
+    ad = json.loads(run(*base, "--test", "adhoc")[1])
+    kh = json.loads(run(*base, "--hartung-knapp")[1])
+    z = json.loads(run(*base)[1])
+    assert ad["test"] == "adhoc" and kh["test"] == "knha" and z["test"] == "z"
+    assert ad["se"] == pytest.approx(max(kh["se"], z["se"]), rel=1e-12)

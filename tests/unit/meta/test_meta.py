@@ -149,3 +149,32 @@ def test_effect_sizes() -> None:
     assert lv[0] == pytest.approx(1 / 10 + 1 / 90 + 1 / 20 + 1 / 80)
     g, gv = standardised_mean_difference([1.0], [1.0], [20], [0.5], [1.0], [20])
     assert 0.48 < g[0] < 0.5 and gv[0] > 0.1
+
+
+def test_adhoc_never_narrows_the_hartung_knapp_interval() -> None:
+    """metafor's test="adhoc": the Knapp-Hartung factor s^2 is truncated at 1, so the
+    standard error is the larger of the z-test and Knapp-Hartung ones, with t_{k-1}."""
+    from scipy import stats
+
+    from tillit.core.meta import meta_analysis, meta_analysis_many
+
+    rng = np.random.default_rng(8)
+    seen = set()
+    for _ in range(20):
+        y = rng.normal(0.3, (0.05, 0.8)[_ % 2], size=7)
+        v = rng.uniform(0.01, 0.2, size=7)
+        z = meta_analysis(y, v, method="dl")
+        kh = meta_analysis(y, v, method="dl", test="knha")
+        ad = meta_analysis(y, v, method="dl", test="adhoc")
+        seen.add(kh.estimate.se < z.estimate.se)
+        assert ad.estimate.se == pytest.approx(
+            max(z.estimate.se, kh.estimate.se), rel=1e-12
+        )
+        crit = stats.t.ppf(0.975, 6)
+        assert ad.estimate.ci_high == pytest.approx(
+            ad.estimate.estimate + crit * ad.estimate.se
+        )
+        many = meta_analysis_many(y[None], v[None], method="dl", test="adhoc")
+        assert many.se[0] == pytest.approx(ad.estimate.se, rel=1e-12)
+        assert ad.to_dict()["test"] == "adhoc"
+    assert seen == {True, False}  # both sides of the truncation were exercised

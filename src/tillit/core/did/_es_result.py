@@ -11,14 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import special  # not scipy.stats: it costs seconds to import
 
-from tillit.core.did.honest import HonestResult, honest_sensitivity
 from tillit.core.did.results import EstimateTable, json_dict
+
+if TYPE_CHECKING:  # the honest-DiD LPs load only when .honest() is called
+    from tillit.core.did.honest import HonestResult
 
 __all__ = ["EventOutcome", "EventStudyResult", "pretrend_wald", "table"]
 
@@ -221,6 +223,8 @@ class EventStudyResult:
         Uses the negative event times as pre-periods and the others as post-periods,
         with the covariance kept in the result.
         """
+        from tillit.core.did.honest import honest_sensitivity
+
         name = outcome or next(iter(self.outcomes))
         o = self.outcomes[name]
         e = o.event.labels["event_time"]

@@ -365,6 +365,7 @@ def fit_batch(
     method: str = "reml",
     hartung_knapp: bool = False,
     tol: float = 1e-10,
+    adhoc: bool = False,
 ) -> BatchFit:
     """Fit K (meta-)regressions at once.
 
@@ -378,6 +379,10 @@ def fit_batch(
         ``"fe"``, ``"dl"``, ``"he"`` (Hedges), ``"reml"``, ``"ml"`` or ``"pm"``.
     hartung_knapp
         Scale the covariance by the Hartung-Knapp factor (metafor's ``test="knha"``).
+    adhoc
+        With ``hartung_knapp``: never scale the covariance down (the factor is at
+        least 1; Knapp & Hartung 2003's ad hoc correction, Jackson et al. 2017,
+        section 4.3; metafor's ``test="adhoc"``).
     tol
         REML/ML stop when a step changes tau^2 by less than ``tol * max(1, tau^2)``;
         metafor's default is 1e-5 (its printed digits depend on it), ours 1e-10.
@@ -426,6 +431,8 @@ def fit_batch(
     if hartung_knapp:
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = (py**2 / np.where(mask, w, 1.0)).sum(1) / (k - p)
+        if adhoc:
+            scale = np.maximum(scale, 1.0)
         vb = vb * scale[:, None, None]
     return BatchFit(
         beta=beta,

@@ -18,6 +18,7 @@ from scipy import stats
 
 from tillit.core.errors import DataError
 from tillit.core.meta._engine import METHODS, fit_batch, qprofile_tau2
+from tillit.core.meta.model import resolve_test
 from tillit.core.results import jsonable
 
 __all__ = ["MetaBatch", "meta_analysis_many", "meta_by_group"]
@@ -96,6 +97,7 @@ def meta_analysis_many(
     level: float = 0.95,
     names: Sequence[str] | None = None,
     tau2_ci: bool = True,
+    test: str | None = None,
 ) -> MetaBatch:
     """Fit one intercept-only meta-analysis per row of ``effects`` (shape ``K x k``).
 
@@ -113,6 +115,8 @@ def meta_analysis_many(
     method = method.lower()
     if method not in METHODS:
         raise DataError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    test = resolve_test(test, hartung_knapp)
+    hartung_knapp = test != "z"
     y = np.atleast_2d(np.asarray(effects, dtype=float))
     v = np.atleast_2d(np.asarray(variances, dtype=float))
     if y.shape != v.shape:
@@ -126,7 +130,7 @@ def meta_analysis_many(
     yy = np.where(usable[:, None], y, np.r_[0.0, 1.0, [np.nan] * (k_max - 2)][:k_max])
     vv = np.where(usable[:, None], v, np.r_[1.0, 1.0, [np.nan] * (k_max - 2)][:k_max])
     x = np.ones((n_out, k_max, 1))
-    fit = fit_batch(yy, vv, x, method, hartung_knapp)
+    fit = fit_batch(yy, vv, x, method, hartung_knapp, adhoc=test == "adhoc")
     b = fit.beta[:, 0]
     se = np.sqrt(fit.vb[:, 0, 0])
     df = (fit.k - 1).astype(float)
@@ -168,7 +172,7 @@ def meta_analysis_many(
         pi_high=blank(b + half),
         k=ok.sum(1),
         method=method,
-        test="knha" if hartung_knapp else "z",
+        test=test,
         level=level,
     )
 

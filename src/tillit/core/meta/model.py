@@ -4,7 +4,10 @@ The model is metafor's ``rma.uni`` (Viechtbauer 2010): ``y_i = x_i' b + u_i + e_
 ``e_i ~ N(0, v_i)`` known and ``u_i ~ N(0, tau^2)``. ``tau^2`` by REML (default), ML,
 DerSimonian-Laird (1986), Paule-Mandel, or fixed at zero (``"fe"``). Hartung-Knapp
 (-Sidik-Jonkman) inference scales the covariance by ``s^2 = sum w_i r_i^2 / (k - p)``
-and uses ``t_{k-p}`` (Knapp & Hartung 2003; metafor's ``test="knha"``).
+and uses ``t_{k-p}`` (Knapp & Hartung 2003; metafor's ``test="knha"``); ``test="adhoc"``
+does the same with ``s^2`` never below 1, so that the adjustment never narrows the
+interval (Knapp & Hartung 2003's ad hoc correction; Jackson, Law, Rücker & Schwarzer
+2017, section 4.3; metafor's ``test="adhoc"``).
 
 Example
 -------
@@ -29,7 +32,19 @@ from tillit.core.errors import DataError, EstimationError
 from tillit.core.meta._engine import METHODS, BatchFit, fit_batch, qprofile_tau2
 from tillit.core.results import Estimate, jsonable
 
-__all__ = ["MetaResult", "meta_analysis"]
+__all__ = ["TESTS", "MetaResult", "meta_analysis", "resolve_test"]
+
+TESTS = ("z", "knha", "hksj", "adhoc")
+
+
+def resolve_test(test: str | None, hartung_knapp: bool) -> str:
+    """metafor's ``test`` name from ``test`` or the ``hartung_knapp`` flag."""
+    if test is None:
+        return "knha" if hartung_knapp else "z"
+    test = test.lower()
+    if test not in TESTS:
+        raise DataError(f"unknown test {test!r}; use one of {', '.join(TESTS)}")
+    return "knha" if test == "hksj" else test
 
 
 @dataclass(frozen=True)
@@ -39,7 +54,7 @@ class MetaResult:
     coefficients: tuple[Estimate, ...]
     terms: tuple[str, ...]
     method: str
-    test: str  # "z" or "knha"
+    test: str  # "z", "knha" or "adhoc"
     df: float  # t degrees of freedom (inf for z)
     k: int
     tau2: float
@@ -267,6 +282,7 @@ def meta_analysis(
     level: float = 0.95,
     labels: Sequence[str] | None = None,
     tol: float = 1e-10,
+    test: str | None = None,
 ) -> MetaResult:
     """Fit a fixed- or random-effects meta-analysis, or a meta-regression.
 
@@ -289,6 +305,9 @@ def meta_analysis(
     tol
         Convergence tolerance of REML/ML on tau^2 (metafor uses 1e-5; pass that to
         reproduce metafor's printed digits exactly).
+    test
+        ``"z"``, ``"knha"`` (also ``"hksj"``) or ``"adhoc"`` as metafor's ``test``;
+        when given it overrides ``hartung_knapp``.
 
     Returns
     -------
@@ -301,6 +320,8 @@ def meta_analysis(
         raise DataError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if not 0 < level < 1:
         raise DataError(f"level must be between 0 and 1, got {level}")
+    test = resolve_test(test, hartung_knapp)
+    hartung_knapp = test != "z"
     y, v = _as_arrays(effect, variance, se)
     if labels is not None and len(labels) != y.size:
         raise DataError(f"{len(labels)} labels for {y.size} studies")
@@ -308,7 +329,9 @@ def meta_analysis(
     k, p = x.shape
     if k - p < 1:
         raise EstimationError(f"{k} studies are too few for {p} coefficient(s)")
-    fit = fit_batch(y[None], v[None], x[None], method, hartung_knapp, tol)
+    fit = fit_batch(
+        y[None], v[None], x[None], method, hartung_knapp, tol, test == "adhoc"
+    )
     coefs, df = _coefs(fit, hartung_knapp, level)
     tau2 = float(fit.tau2[0])
     ci = (np.nan, np.nan)
@@ -334,7 +357,7 @@ def meta_analysis(
         coefficients=coefs,
         terms=terms,
         method=method,
-        test="knha" if hartung_knapp else "z",
+        test=test,
         df=df,
         k=k,
         tau2=tau2,

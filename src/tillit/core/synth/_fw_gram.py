@@ -143,7 +143,13 @@ def gram(
     return Gram(R, z, q, off, off.copy(), m, n * mdec**2, big=big)
 
 
-def placebo_gram(C: np.ndarray, eta: float, treated: np.ndarray, tol: float) -> Gram:
+def placebo_gram(
+    C: np.ndarray,
+    eta: float,
+    treated: np.ndarray,
+    tol: float,
+    w1: np.ndarray | None = None,
+) -> Gram:
     """Unit-weight problems of placebo replicates, all from one Gram matrix.
 
     A placebo replicate's unit-weight problem regresses the mean of its pseudo-treated
@@ -151,14 +157,19 @@ def placebo_gram(C: np.ndarray, eta: float, treated: np.ndarray, tol: float) -> 
     other columns, so its ``H`` is a submatrix of ``C'C + eta I`` and its ``q`` an
     average of columns of ``C'C``.  Each problem keeps the ``N`` original columns as
     its variables; its pseudo-treated ones are inert (a huge gradient entry, weight
-    0).  ``treated`` is ``(B, n1)``.
+    0).  ``treated`` is ``(B, n1)``; ``w1`` ``(B, n1)`` weighs the pseudo-treated
+    columns' average (population weights; ``None``: equal).
     """
     N = C.shape[1]
     B = len(treated)
     M = N
     with np.errstate(over="ignore", invalid="ignore"):  # checked just below
         Gf = C.T @ C
-        Q = Gf[treated].mean(axis=1)
+        if w1 is None:
+            Q = Gf[treated].mean(axis=1)
+        else:
+            w = w1 / w1.sum(axis=1, keepdims=True)
+            Q = np.einsum("bn,bnj->bj", w, Gf[treated])
         d = np.arange(N)
         R = np.empty((N, M))
         R[:, :N] = Gf

@@ -14,7 +14,7 @@ import pandas as pd
 
 from tillit.core.errors import DataError, EstimationError
 
-__all__ = ["WidePanel", "py", "resolve_starts", "to_wide"]
+__all__ = ["WidePanel", "py", "resolve_starts", "to_wide", "unit_values"]
 
 
 def py(x: object) -> object:
@@ -165,3 +165,56 @@ def _lookup(mapping: Mapping[Hashable, float], label: Hashable) -> float | None:
         if k == label or str(k) == str(label):
             return v
     return None
+
+
+def unit_values(
+    data: pd.DataFrame,
+    panel: WidePanel,
+    unit: str,
+    column: str,
+    *,
+    positive: bool = False,
+) -> np.ndarray:
+    """One value per unit of ``panel`` (in its row order) from a unit-level column.
+
+    For population weights (``positive``: finite and > 0) and cluster labels.
+
+    Raises
+    ------
+    DataError
+        The column is missing, a value is missing (or not a positive number), or a
+        unit has two different values.
+    """
+    if column not in data.columns:
+        raise DataError(
+            f"missing column '{column}'; the data has {', '.join(map(str, data.columns))}",
+            field=column,
+        )
+    col = data[column]
+    if positive:
+        col = pd.to_numeric(col, errors="coerce")
+        bad = ~(col > 0) | ~np.isfinite(col.to_numpy(dtype=float, na_value=np.nan))
+        kind = "a positive number"
+    else:
+        bad = col.isna()
+        kind = "given"
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"'{column}' is not {kind} for unit '{data[unit].iloc[i]}'",
+            row=i + 1,
+            field=column,
+        )
+    per = pd.DataFrame({"u": data[unit], "v": col}).groupby("u", sort=False)["v"]
+    varies = per.nunique() > 1
+    if varies.any():
+        u = varies.index[varies.to_numpy()][0]
+        raise DataError(
+            f"'{column}' must be constant within a unit; unit '{u}' has several values",
+            field=column,
+        )
+    first = per.first()
+    keyed = {str(k): v for k, v in first.items()}
+    return np.array(
+        [keyed[str(u)] for u in panel.units], dtype=float if positive else object
+    )

@@ -60,7 +60,11 @@ class Options:
 
 @dataclass(frozen=True, eq=False)
 class BlockFit:
-    """One simultaneous-adoption fit: the estimate and both weight vectors."""
+    """One simultaneous-adoption fit: the estimate and both weight vectors.
+
+    ``w1`` are the treated rows' population weights (``None``: equal), which make the
+    treated average a weighted one.
+    """
 
     tau: float
     omega: np.ndarray
@@ -69,6 +73,8 @@ class BlockFit:
     T0: int
     noise_level: float
     options: Options
+    w1: np.ndarray | None = None
+    beta: np.ndarray | None = None  # covariate coefficients (optimized covariates)
 
 
 def noise_level(Y: np.ndarray, N0: int, T0: int) -> float:
@@ -102,17 +108,29 @@ def default_options(
     return opts, sigma
 
 
-def collapsed(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
-    """Average treated rows and post columns: ``(..., N0 + 1, T0 + 1)``."""
+def treated_mean(Y: np.ndarray, w1: np.ndarray | None) -> np.ndarray:
+    """Mean over the rows (axis -2) of treated rows ``Y``, weighted by ``w1`` if given.
+
+    ``Y`` is ``(..., n1, T)`` and ``w1`` ``(..., n1)``; returns ``(..., T)``.
+    """
+    if w1 is None:
+        out: np.ndarray = Y.mean(axis=-2)
+        return out
+    w = w1 / w1.sum(axis=-1, keepdims=True)
+    out = np.einsum("...n,...nt->...t", w, Y)
+    return out
+
+
+def collapsed(
+    Y: np.ndarray, N0: int, T0: int, w1: np.ndarray | None = None
+) -> np.ndarray:
+    """Average treated rows (weighted by ``w1``) and post columns: ``(..., N0+1, T0+1)``."""
     top = np.concatenate(
         [Y[..., :N0, :T0], Y[..., :N0, T0:].mean(-1, keepdims=True)], -1
     )
+    tm = treated_mean(Y[..., N0:, :], w1)
     bot = np.concatenate(
-        [
-            Y[..., N0:, :T0].mean(-2, keepdims=True),
-            Y[..., N0:, T0:].mean(axis=(-2, -1))[..., None, None],
-        ],
-        -1,
+        [tm[..., None, :T0], tm[..., T0:].mean(-1)[..., None, None]], -1
     )
     return np.concatenate([top, bot], -2)
 
@@ -131,6 +149,7 @@ class Block:
     opts: Options
     omega0: np.ndarray | None = None
     lambda0: np.ndarray | None = None
+    w1: np.ndarray | None = None
 
 
 def block_weights(blocks: Sequence[Block]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -145,7 +164,7 @@ def block_weights(blocks: Sequence[Block]) -> list[tuple[np.ndarray, np.ndarray]
     zeta, icpt, mdec, slots = [], [], [], []
     inits: list[np.ndarray | None] = []
     for k, b in enumerate(blocks):
-        Yc = collapsed(b.Y, b.N0, b.T0)
+        Yc = collapsed(b.Y, b.N0, b.T0, b.w1)
         o = b.opts
         if o.update_lambda:
             probs.append(Yc[: b.N0, :])
@@ -180,30 +199,55 @@ def block_weights(blocks: Sequence[Block]) -> list[tuple[np.ndarray, np.ndarray]
     return [(np.asarray(om), np.asarray(lam)) for om, lam in res]
 
 
-def tau(Y: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray) -> float:
-    """Estimate ``(-omega, 1/N1)' Y (-lambda, 1/T1)`` (paper eq. (1) in closed form)."""
+def _treated_u(
+    n1: int, w1: np.ndarray | None, lead: tuple[int, ...] = ()
+) -> np.ndarray:
+    if w1 is None:
+        return np.full((*lead, n1), 1.0 / n1)
+    out: np.ndarray = w1 / w1.sum(axis=-1, keepdims=True)
+    return out
+
+
+def tau(
+    Y: np.ndarray,
+    N0: int,
+    T0: int,
+    om: np.ndarray,
+    lam: np.ndarray,
+    w1: np.ndarray | None = None,
+) -> float:
+    """Estimate ``(-omega, w1/sum w1)' Y (-lambda, 1/T1)`` (paper eq. (1), closed form).
+
+    Without population weights ``w1`` the treated rows weigh ``1/N1`` each.
+    """
     n1, t1 = Y.shape[0] - N0, Y.shape[1] - T0
-    u = np.concatenate([-om, np.full(n1, 1.0 / n1)])
+    u = np.concatenate([-om, _treated_u(n1, w1)])
     v = np.concatenate([-lam, np.full(t1, 1.0 / t1)])
     return float(u @ Y @ v)
 
 
 def taus(
-    Y: np.ndarray, N0: int, T0: int, om: np.ndarray, lam: np.ndarray
+    Y: np.ndarray,
+    N0: int,
+    T0: int,
+    om: np.ndarray,
+    lam: np.ndarray,
+    w1: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`tau` of many same-shape panels ``Y[b]`` with weights ``om[b]``, ``lam[b]``."""
     B, N, T = Y.shape
-    u = np.concatenate([-om, np.full((B, N - N0), 1.0 / (N - N0))], axis=1)
+    u = np.concatenate([-om, _treated_u(N - N0, w1, (B,))], axis=1)
     v = np.concatenate([-lam, np.full((B, T - T0), 1.0 / (T - T0))], axis=1)
     out: np.ndarray = np.einsum("bn,bnt,bt->b", u, Y, v)
     return out
 
 
 def _init_weights(
-    method: str, N0: int, T0: int
+    method: str, N0: int, T0: int, w0: np.ndarray | None = None
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    if method == "did":
-        return np.full(N0, 1.0 / N0), np.full(T0, 1.0 / T0)
+    if method == "did":  # with population weights: the weighted control average
+        om = np.full(N0, 1.0 / N0) if w0 is None else w0 / w0.sum()
+        return om, np.full(T0, 1.0 / T0)
     if method == "sc":
         return None, np.zeros(T0)
     return None, None
@@ -217,30 +261,46 @@ def _check_block(Y: np.ndarray, N0: int, T0: int) -> None:
 
 
 def fit_blocks(
-    designs: Sequence[tuple[np.ndarray, int, int]], method: str = "sdid"
+    designs: Sequence[tuple[np.ndarray, int, int]],
+    method: str = "sdid",
+    weights: Sequence[np.ndarray | None] | None = None,
 ) -> list[BlockFit]:
     """Estimate SDID (or SC / DiD) on many block-design matrices ``(Y, N0, T0)`` at once.
 
     Each block gets its own regularisation and tolerances (R's defaults) and starts
-    from R's default weights; all are solved in one Frank-Wolfe batch.
+    from R's default weights; all are solved in one Frank-Wolfe batch.  ``weights``
+    gives each block's population weights of all its rows (controls first) or
+    ``None``: the treated average is weighted by them, and so is the control average
+    of ``method="did"``; the synthetic weights ``omega`` and ``lambda`` are chosen as
+    without them (they are what makes the controls resemble the treated).
     """
+    wts = list(weights) if weights is not None else [None] * len(designs)
     blocks, sigmas = [], []
-    for Y, N0, T0 in designs:
+    for (Y, N0, T0), w in zip(designs, wts, strict=True):
         _check_block(Y, N0, T0)
         opts, sigma = default_options(Y, N0, T0, method)
-        om0, lam0 = _init_weights(method, N0, T0)
-        blocks.append(Block(Y, N0, T0, opts, om0, lam0))
+        om0, lam0 = _init_weights(method, N0, T0, None if w is None else w[:N0])
+        w1 = None if w is None else w[N0:]
+        blocks.append(Block(Y, N0, T0, opts, om0, lam0, w1))
         sigmas.append(sigma)
-    weights = block_weights(blocks)
+    solved = block_weights(blocks)
     return [
-        BlockFit(tau(b.Y, b.N0, b.T0, om, lam), om, lam, b.N0, b.T0, s, b.opts)
-        for b, (om, lam), s in zip(blocks, weights, sigmas, strict=True)
+        BlockFit(
+            tau(b.Y, b.N0, b.T0, om, lam, b.w1), om, lam, b.N0, b.T0, s, b.opts, b.w1
+        )
+        for b, (om, lam), s in zip(blocks, solved, sigmas, strict=True)
     ]
 
 
-def fit_block(Y: np.ndarray, N0: int, T0: int, method: str = "sdid") -> BlockFit:
+def fit_block(
+    Y: np.ndarray,
+    N0: int,
+    T0: int,
+    method: str = "sdid",
+    weights: np.ndarray | None = None,
+) -> BlockFit:
     """Estimate SDID (or its SC / DiD special cases) on a block-design matrix."""
-    return fit_blocks([(Y, N0, T0)], method)[0]
+    return fit_blocks([(Y, N0, T0)], method, [weights])[0]
 
 
 def _sum_normalize(x: np.ndarray) -> np.ndarray:
@@ -255,28 +315,38 @@ def refit(
     Ys: Sequence[np.ndarray],
     N0s: Sequence[int],
     om_inits: Sequence[np.ndarray],
+    w1s: Sequence[np.ndarray | None] | None = None,
 ) -> np.ndarray:
     """Re-estimate replicate panels with ``fit``'s options, warm-started (R synthdid)."""
+    w1s = list(w1s) if w1s is not None else [None] * len(Ys)
     blocks = [
-        Block(Y, n0, fit.T0, fit.options, om, fit.lambda_)
-        for Y, n0, om in zip(Ys, N0s, om_inits, strict=True)
+        Block(Y, n0, fit.T0, fit.options, om, fit.lambda_, w1)
+        for Y, n0, om, w1 in zip(Ys, N0s, om_inits, w1s, strict=True)
     ]
     weights = block_weights(blocks)
     return np.array(
         [
-            tau(b.Y, b.N0, b.T0, om, lam)
+            tau(b.Y, b.N0, b.T0, om, lam, b.w1)
             for b, (om, lam) in zip(blocks, weights, strict=True)
         ]
     )
 
 
 def placebo_draws(
-    fit: BlockFit, Y: np.ndarray, reps: int, rng: np.random.Generator
+    fit: BlockFit,
+    Y: np.ndarray,
+    reps: int,
+    rng: np.random.Generator,
+    wts: np.ndarray | None = None,
+    perms: np.ndarray | None = None,
 ) -> np.ndarray:
     """Placebo estimates (Algorithm 4): controls only, a random N1 of them as treated.
 
     All ``reps`` replicates are solved in one lock-step batch (R ``placebo_se``); their
     unit-weight problems share the controls' Gram matrix (:func:`placebo_weights`).
+    ``wts`` are the controls' population weights (a placebo-treated control keeps its
+    own); ``perms`` replace the random permutations of the controls (the last N1 of
+    each row are its placebo-treated controls), e.g. whole-cluster assignments.
     """
     N0 = fit.N0
     n1 = Y.shape[0] - N0
@@ -284,15 +354,21 @@ def placebo_draws(
         raise EstimationError(
             "placebo variance needs more control units than treated units"
         )
-    perms = np.stack([rng.permutation(N0) for _ in range(reps)])
-    weights = placebo_weights(fit, Y, perms, N0 - n1)
+    if perms is None:
+        perms = np.stack([rng.permutation(N0) for _ in range(reps)])
+    weights = placebo_weights(fit, Y, perms, N0 - n1, wts)
     om = np.stack([w[0] for w in weights])
     lam = np.stack([w[1] for w in weights])
-    return taus(Y[perms], N0 - n1, fit.T0, om, lam)
+    w1 = None if wts is None else wts[perms[:, N0 - n1 :]]
+    return taus(Y[perms], N0 - n1, fit.T0, om, lam, w1)
 
 
 def placebo_weights(
-    fit: BlockFit, Y: np.ndarray, perms: np.ndarray, n0: int
+    fit: BlockFit,
+    Y: np.ndarray,
+    perms: np.ndarray,
+    n0: int,
+    wts: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Weights of placebo panels ``Y[perm]`` (first ``n0`` rows controls), warm-started.
 
@@ -305,18 +381,23 @@ def placebo_weights(
     and the order of the rows of its time-weight problem changes only rounding), so
     replicates that treat the same controls are solved once: with one treated unit
     and ``N0`` controls there are at most ``N0`` distinct problems however many
-    draws (Prop 99: 38 for R's 200).
+    draws (Prop 99: 38 for R's 200).  Population weights ``wts`` follow the units,
+    so this holds with them too.
     """
     B = len(perms)
     key = np.sort(perms[:, n0:], axis=1)
     _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
     inv = inv.reshape(-1)
-    full, lam = _placebo_solve(fit, Y, perms[first], n0)
+    full, lam = _placebo_solve(fit, Y, perms[first], n0, wts)
     return [(full[inv[b], perms[b, :n0]], lam[inv[b]]) for b in range(B)]
 
 
 def _placebo_solve(
-    fit: BlockFit, Y: np.ndarray, perms: np.ndarray, n0: int
+    fit: BlockFit,
+    Y: np.ndarray,
+    perms: np.ndarray,
+    n0: int,
+    wts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unit weights at the controls' own positions ``(B, N0)`` and time weights."""
     o, T0, B = fit.options, fit.T0, len(perms)
@@ -334,7 +415,10 @@ def _placebo_solve(
         C = Y[: fit.N0, :T0].T
         if o.omega_intercept:
             C = C - C.mean(axis=0)
-        g = placebo_gram(C, T0 * o.zeta_omega**2, perms[:, n0:], T0 * o.min_decrease**2)
+        w1 = None if wts is None else wts[perms[:, n0:]]
+        g = placebo_gram(
+            C, T0 * o.zeta_omega**2, perms[:, n0:], T0 * o.min_decrease**2, w1
+        )
         parts.append(g)
         inits.append(full)
     if not parts:
@@ -353,33 +437,56 @@ def _placebo_solve(
     return full, lam
 
 
-def jackknife_draws(fit: BlockFit, Y: np.ndarray) -> np.ndarray:
-    """Leave-one-unit-out estimates with the fitted weights held fixed (Algorithm 3)."""
+def jackknife_draws(
+    fit: BlockFit,
+    Y: np.ndarray,
+    wts: np.ndarray | None = None,
+    groups: Sequence[np.ndarray] | None = None,
+) -> np.ndarray:
+    """Leave-one-out estimates with the fitted weights held fixed (Algorithm 3).
+
+    ``groups`` (row positions of each cluster) leaves out one cluster at a time
+    instead of one unit; ``wts`` are all rows' population weights.
+    """
     N, N0 = Y.shape[0], fit.N0
-    if N - N0 < 2 or np.count_nonzero(fit.omega) < 2:
-        raise EstimationError(
-            "the jackknife needs at least two treated units and two controls with weight"
-        )
-    keep = ~np.eye(N, dtype=bool)
-    out = np.empty(N)
-    for i in range(N):
-        rows = np.flatnonzero(keep[i])
-        n0 = N0 - (i < N0)
+    if groups is None:
+        groups = [np.array([i]) for i in range(N)]
+        if N - N0 < 2 or np.count_nonzero(fit.omega) < 2:
+            raise EstimationError(
+                "the jackknife needs at least two treated units and two controls "
+                "with weight"
+            )
+    out = np.empty(len(groups))
+    for k, drop in enumerate(groups):
+        rows = np.setdiff1d(np.arange(N), drop)
+        n0 = int(np.sum(rows < N0))
         om = fit.omega[rows[:n0]]
-        out[i] = tau(Y[rows], n0, fit.T0, om / om.sum(), fit.lambda_)
+        if n0 == len(rows) or om.sum() <= 0:
+            raise EstimationError(
+                "the cluster jackknife needs at least two clusters with treated units "
+                "and two with weighted controls"
+            )
+        w1 = None if wts is None else wts[rows[n0:]]
+        out[k] = tau(Y[rows], n0, fit.T0, om / om.sum(), fit.lambda_, w1)
     return out
 
 
 def bootstrap_draws(
-    fit: BlockFit, Y: np.ndarray, reps: int, rng: np.random.Generator
+    fit: BlockFit,
+    Y: np.ndarray,
+    reps: int,
+    rng: np.random.Generator,
+    wts: np.ndarray | None = None,
+    groups: Sequence[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Unit bootstrap (Algorithm 2): resample units, re-estimate, skip one-sided draws.
 
     The draws are made first (R's order and rejection rule), then all replicates are
-    solved in one lock-step batch.
+    solved in one lock-step batch.  With ``groups`` (row positions of each cluster)
+    whole clusters are resampled instead of units.
     """
     N, N0 = Y.shape[0], fit.N0
-    if N - N0 < 2:
+    if N - N0 < 2 and groups is None:
         raise EstimationError(
             "the bootstrap needs at least two treated units; use placebo"
         )
@@ -391,9 +498,13 @@ def bootstrap_draws(
             raise EstimationError(
                 "bootstrap draws keep missing treated or control units"
             )
-        ind = np.sort(rng.integers(0, N, size=N))
+        if groups is None:
+            ind = np.sort(rng.integers(0, N, size=N))
+        else:
+            pick = rng.integers(0, len(groups), size=len(groups))
+            ind = np.sort(np.concatenate([groups[g] for g in pick]))
         n0 = int(np.sum(ind < N0))
-        if 0 < n0 < N:
+        if 0 < n0 < len(ind):
             draws.append(ind)
     n0s = [int(np.sum(ind < N0)) for ind in draws]
     return refit(
@@ -404,6 +515,9 @@ def bootstrap_draws(
             _sum_normalize(fit.omega[ind[:n0]])
             for ind, n0 in zip(draws, n0s, strict=True)
         ],
+        None
+        if wts is None
+        else [wts[ind[n0:]] for ind, n0 in zip(draws, n0s, strict=True)],
     )
 
 

@@ -16,6 +16,18 @@ their number of treated unit-periods, as in Clarke, Pailañir, Athey & Imbens (2
 Stata ``sdid``).  Placebo and bootstrap replicates repeat the whole cohort-by-cohort
 procedure.
 
+Population weights (``weights``, a unit-level column): the treated average in every
+cohort, and hence the estimand, is weighted by them (a population-weighted ATT), and
+cohorts combine by their weighted treated unit-periods; ``method="did"`` weighs its
+control average too, so that it equals the weighted two-way fixed-effects regression.
+The synthetic weights ``omega`` and ``lambda`` are chosen as without them: they make
+the controls resemble the treated, and a control's population does not change that.
+
+Clusters (``cluster``, a unit-level column above the unit, synthdid #121): the
+bootstrap resamples whole clusters, the jackknife leaves out one cluster at a time, and
+the placebo gives each treated cluster's pattern to a random never-treated cluster
+(:mod:`tillit.core.synth._sdid_clusters`), as Stata ``sdid``'s ``cluster()``.
+
 Example
 -------
 >>> res = sdid(df, outcome="cigsale", unit="state", time="year",
@@ -27,7 +39,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -35,12 +47,15 @@ import pandas as pd
 from tillit.core.errors import EstimationError
 from tillit.core.results import Estimate
 from tillit.core.synth import _sdid_core as core
-from tillit.core.synth._panel import WidePanel, resolve_starts, to_wide
+from tillit.core.synth._panel import WidePanel, resolve_starts, to_wide, unit_values
+from tillit.core.synth._sdid_clusters import ClusterPlacebo, cluster_groups
+from tillit.core.synth._sdid_covariates import contract, fit_blocks_x, project
 from tillit.core.synth.sdid_result import CohortFit, SDIDResult, normal_estimate
 
 __all__ = ["sdid", "sdid_matrix"]
 
 VARIANCES = ("placebo", "jackknife", "bootstrap", "none")
+COVARIATE_METHODS = ("optimized", "projected")
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,26 +76,80 @@ def _design(panel: WidePanel, starts: dict[int, int]) -> _Design:
     return _Design(controls, cohorts)
 
 
-def _blocks(Y: np.ndarray, design: _Design) -> list[tuple[np.ndarray, int, int]]:
+@dataclass(frozen=True, eq=False)
+class _Units:
+    """Unit-level inputs: population weights and cluster codes (``None``: absent)."""
+
+    w: np.ndarray | None = None
+    cluster: np.ndarray | None = None
+    X: np.ndarray | None = None  # (N, T, C) time-varying covariates
+    xmethod: str = "optimized"
+
+    def take(self, rows: np.ndarray) -> np.ndarray | None:
+        return None if self.w is None else self.w[rows]
+
+    def groups(self, rows: np.ndarray) -> list[np.ndarray] | None:
+        return None if self.cluster is None else cluster_groups(self.cluster[rows])
+
+
+_Blocks = tuple[
+    list[tuple[np.ndarray, int, int]], list[np.ndarray | None], list[np.ndarray]
+]
+
+
+def _blocks(Y: np.ndarray, design: _Design, units: _Units) -> _Blocks:
+    """Each cohort's block ``(Y, N0, T0)``, population weights and covariates.
+
+    With ``projected`` covariates the blocks hold ``Y - X beta``, ``beta`` from this
+    design's never-treated units (so replicates re-project, as Stata ``sdid``).
+    """
     T = Y.shape[1]
-    out = []
+    out, wts, xs = [], [], []
+    if units.X is not None and units.xmethod == "projected":
+        Y = Y - contract(units.X, project(Y, units.X, design.controls))
     for col, rows in design.cohorts:
         if col < 2 or col >= T:
             raise EstimationError(
                 "each cohort needs two pre-periods and one post-period"
             )
-        out.append(
-            (Y[np.concatenate([design.controls, rows])], len(design.controls), col)
-        )
-    return out
+        idx = np.concatenate([design.controls, rows])
+        out.append((Y[idx], len(design.controls), col))
+        wts.append(units.take(idx))
+        if units.X is not None:
+            xs.append(units.X[idx])
+    return out, wts, xs
 
 
-def _fit_cohorts(Y: np.ndarray, design: _Design, method: str) -> list[core.BlockFit]:
-    return core.fit_blocks(_blocks(Y, design), method)
+def _fit(blocks: _Blocks, method: str, units: _Units) -> list[core.BlockFit]:
+    designs, wts, xs = blocks
+    if units.X is not None and units.xmethod == "optimized":
+        return fit_blocks_x(designs, xs, method, wts)
+    return core.fit_blocks(designs, method, wts)
 
 
-def _combine(taus: np.ndarray, design: _Design, T: int) -> float:
-    w = np.array([len(rows) * (T - col) for col, rows in design.cohorts], dtype=float)
+def _fit_cohorts(
+    Y: np.ndarray, design: _Design, method: str, units: _Units
+) -> list[core.BlockFit]:
+    fits = _fit(_blocks(Y, design, units), method, units)
+    if units.X is not None and units.xmethod == "projected":
+        beta = project(Y, units.X, design.controls)
+        fits = [replace(f, beta=beta) for f in fits]
+    return fits
+
+
+def _cohort_weights(design: _Design, T: int, units: _Units) -> np.ndarray:
+    """Treated unit-periods of each cohort (population-weighted when weighted)."""
+    return np.array(
+        [
+            (len(rows) if units.w is None else float(units.w[rows].sum())) * (T - col)
+            for col, rows in design.cohorts
+        ],
+        dtype=float,
+    )
+
+
+def _combine(taus: np.ndarray, design: _Design, T: int, units: _Units) -> float:
+    w = _cohort_weights(design, T, units)
     return float(np.dot(w, taus) / w.sum())
 
 
@@ -105,6 +174,10 @@ def sdid(
     replications: int = 200,
     seed: int | None = None,
     level: float = 0.95,
+    weights: str | None = None,
+    cluster: str | None = None,
+    covariates: Sequence[str] = (),
+    covariate_method: str = "optimized",
 ) -> SDIDResult:
     """Estimate the effect on the treated by synthetic difference-in-differences.
 
@@ -128,6 +201,19 @@ def sdid(
         Seed of ``numpy.random.default_rng``; the same seed gives the same ``se``.
     level
         Confidence level of the normal interval ``estimate +- z se``.
+    weights
+        Column of population (or analytic) weights, constant within a unit: the
+        treated average is weighted by them (see the module docstring).
+    cluster
+        Column of a cluster above the unit, constant within a unit: variance
+        replicates resample, leave out or reassign whole clusters.
+    covariates
+        Time-varying covariate columns (complete, numeric): SDID on ``Y - X beta``
+        (:mod:`tillit.core.synth._sdid_covariates`).
+    covariate_method
+        ``"optimized"`` (R synthdid's ``X``: ``beta`` chosen with the weights) or
+        ``"projected"`` (``beta`` from a two-way FE regression on the never-treated
+        units, Kranz 2022).
 
     Returns
     -------
@@ -139,6 +225,12 @@ def sdid(
         )
     if method not in core.METHODS:
         raise EstimationError(f"unknown method '{method}'; use sdid, sc or did")
+    if covariate_method not in COVARIATE_METHODS:
+        raise EstimationError(
+            f"unknown covariate method '{covariate_method}'; use optimized or projected"
+        )
+    if not 1 <= replications <= 100_000:
+        raise EstimationError("replications must be between 1 and 100000")
     panel = to_wide(data, outcome=outcome, unit=unit, time=time)
     starts = resolve_starts(panel, treated_units, treatment_start, min_pre=2)
     design = _design(panel, starts)
@@ -146,17 +238,25 @@ def sdid(
         raise EstimationError(
             "too few donor units: SDID needs at least two never-treated units"
         )
+    units = _Units(
+        None
+        if weights is None
+        else unit_values(data, panel, unit, weights, positive=True),
+        None if cluster is None else unit_values(data, panel, unit, cluster),
+        _covariates(data, panel, unit, time, covariates),
+        covariate_method,
+    )
     Y = panel.Y
-    fits = _fit_cohorts(Y, design, method)
-    tau = _combine(np.array([f.tau for f in fits]), design, Y.shape[1])
+    fits = _fit_cohorts(Y, design, method, units)
+    tau = _combine(np.array([f.tau for f in fits]), design, Y.shape[1], units)
     rng = np.random.default_rng(seed)
     draws, by_cohort = _variance_draws(
-        Y, design, fits, method, variance, replications, rng
+        Y, design, fits, method, variance, replications, rng, units
     )
     est = normal_estimate(tau, draws, variance, level)
     cohorts = tuple(
         CohortFit.build(
-            panel,
+            _residual_panel(panel, units, fit),
             design.controls,
             rows,
             col,
@@ -165,9 +265,7 @@ def sdid(
         )
         for k, ((col, rows), fit) in enumerate(zip(design.cohorts, fits, strict=True))
     )
-    weights = np.array(
-        [len(r) * (Y.shape[1] - c) for c, r in design.cohorts], dtype=float
-    )
+    cw = _cohort_weights(design, Y.shape[1], units)
     return SDIDResult(
         estimate=est,
         method=method,
@@ -175,11 +273,44 @@ def sdid(
         replications=len(draws),
         seed=seed,
         cohorts=cohorts,
-        cohort_weights=tuple((weights / weights.sum()).tolist()),
+        cohort_weights=tuple((cw / cw.sum()).tolist()),
         replicate_estimates=draws,
         cohort_replicates=by_cohort,
         controls=tuple(str(panel.units[i]) for i in design.controls),
+        weights=weights,
+        cluster=cluster,
+        n_clusters=None if units.cluster is None else len(set(units.cluster.tolist())),
+        covariates=tuple(covariates),
+        covariate_method=covariate_method if covariates else None,
     )
+
+
+def _covariates(
+    data: pd.DataFrame,
+    panel: WidePanel,
+    unit: str,
+    time: str,
+    names: Sequence[str],
+) -> np.ndarray | None:
+    """The covariates as ``(N, T, C)`` in the panel's unit and period order."""
+    if not names:
+        return None
+    mats = []
+    for name in names:
+        w = to_wide(data, outcome=name, unit=unit, time=time)
+        if w.units != panel.units or not np.array_equal(w.times, panel.times):
+            raise EstimationError(
+                f"covariate '{name}' does not cover the outcome panel"
+            )
+        mats.append(w.Y)
+    return np.stack(mats, axis=-1)
+
+
+def _residual_panel(panel: WidePanel, units: _Units, fit: core.BlockFit) -> WidePanel:
+    """The panel of ``Y - X beta`` a cohort was estimated on (``Y`` without covariates)."""
+    if units.X is None or fit.beta is None:
+        return panel
+    return WidePanel(panel.Y - contract(units.X, fit.beta), panel.units, panel.times)
 
 
 def _cohort_estimate(
@@ -203,62 +334,89 @@ def _variance_draws(
     variance: str,
     reps: int,
     rng: np.random.Generator,
+    units: _Units,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replicate estimates: overall ``(R,)`` and per cohort ``(R, K)`` (NaN: absent)."""
     if variance == "none":
         return np.empty(0), np.empty((0, len(design.cohorts)))
-    if len(design.cohorts) == 1:
-        fit = fits[0]
-        block = Y[np.concatenate([design.controls, design.cohorts[0][1]])]
-        if variance == "placebo":
-            d = core.placebo_draws(fit, block, reps, rng)
-        elif variance == "jackknife":
-            d = core.jackknife_draws(fit, block)
-        else:
-            d = core.bootstrap_draws(fit, block, reps, rng)
+    if len(design.cohorts) == 1 and units.X is None:
+        d = _one_cohort_draws(Y, design, fits[0], variance, reps, rng, units)
         return d, d[:, None]
-    designs = _staggered_designs(design, variance, reps, rng)
-    return _replicates(Y, design, designs, method)
+    designs = _staggered_designs(design, variance, reps, rng, units)
+    return _replicates(Y, design, designs, method, units)
+
+
+def _one_cohort_draws(
+    Y: np.ndarray,
+    design: _Design,
+    fit: core.BlockFit,
+    variance: str,
+    reps: int,
+    rng: np.random.Generator,
+    units: _Units,
+) -> np.ndarray:
+    """Replicates of a simultaneous-adoption design (R synthdid's own algorithms)."""
+    rows = np.concatenate([design.controls, design.cohorts[0][1]])
+    block, wb, groups = Y[rows], units.take(rows), units.groups(rows)
+    if variance == "jackknife":
+        return core.jackknife_draws(fit, block, wb, groups)
+    if variance == "bootstrap":
+        return core.bootstrap_draws(fit, block, reps, rng, wb, groups)
+    if units.cluster is None:
+        w0 = None if wb is None else wb[: fit.N0]
+        return core.placebo_draws(fit, block, reps, rng, w0)
+    cp = ClusterPlacebo.build(units.cluster, design.controls, [design.cohorts[0][1]])
+    pos = {r: i for i, r in enumerate(cp.pool.tolist())}
+    perms = np.empty((reps, len(cp.pool)), dtype=np.intp)
+    for b in range(reps):
+        ctrl, (fake,) = cp.draw(rng)
+        perms[b] = [pos[r] for r in [*ctrl.tolist(), *fake.tolist()]]
+    # the fit restricted to the pool: its unit weights (renormalised) warm-start
+    where = np.searchsorted(design.controls, cp.pool)
+    sub = replace(fit, omega=core._sum_normalize(fit.omega[where]), N0=len(cp.pool))
+    Yp = Y[np.concatenate([cp.pool, design.cohorts[0][1]])]
+    return core.placebo_draws(sub, Yp, reps, rng, units.take(cp.pool), perms)
 
 
 def _staggered_designs(
-    design: _Design, variance: str, reps: int, rng: np.random.Generator
+    design: _Design,
+    variance: str,
+    reps: int,
+    rng: np.random.Generator,
+    units: _Units,
 ) -> list[_Design]:
     """The replicate designs of the whole cohort-by-cohort estimator."""
-    sizes = [len(rows) for _, rows in design.cohorts]
-    n_tr, n_co = sum(sizes), len(design.controls)
-    out: list[_Design] = []
     if variance == "placebo":
-        if n_co <= n_tr + 1:
-            raise EstimationError(
-                "placebo variance needs more controls than treated units"
-            )
-        for _ in range(reps):
-            perm = rng.permutation(design.controls)
-            fake, cut = [], n_co - n_tr
-            for (col, _), size in zip(design.cohorts, sizes, strict=True):
-                fake.append((col, perm[cut : cut + size]))
-                cut += size
-            out.append(_Design(np.sort(perm[: n_co - n_tr]), tuple(fake)))
-        return out
-    if variance == "jackknife":
-        units = np.concatenate([design.controls, *[r for _, r in design.cohorts]])
-        return [
-            _Design(
-                design.controls[design.controls != u],
-                tuple((c, r[r != u]) for c, r in design.cohorts if np.any(r != u)),
-            )
-            for u in units
-        ]
-    tries = 0
+        return _staggered_placebo(design, reps, rng, units)
     all_rows = np.concatenate([design.controls, *[r for _, r in design.cohorts]])
+    groups = (
+        [np.array([u]) for u in all_rows]
+        if units.cluster is None
+        else [all_rows[g] for g in cluster_groups(units.cluster[all_rows])]
+    )
+    out: list[_Design] = []
+    if variance == "jackknife":
+        for g in groups:
+            coh = tuple((c, r[~np.isin(r, g)]) for c, r in design.cohorts)
+            coh = tuple((c, r) for c, r in coh if len(r))
+            ctrl = design.controls[~np.isin(design.controls, g)]
+            if not coh or len(ctrl) < 2:
+                raise EstimationError(
+                    "the jackknife needs every left-out unit or cluster to leave "
+                    "treated units and two controls"
+                )
+            out.append(_Design(ctrl, coh))
+        return out
+    tries = 0
     while len(out) < reps:
         tries += 1
         if tries > 100 * reps:
             raise EstimationError(
                 "bootstrap draws keep missing treated or control units"
             )
-        pick = rng.choice(all_rows, size=len(all_rows), replace=True)
+        pick = np.concatenate(
+            [groups[g] for g in rng.integers(0, len(groups), len(groups))]
+        )
         ctrl = np.sort(pick[np.isin(pick, design.controls)])
         coh = tuple((c, np.sort(pick[np.isin(pick, r)])) for c, r in design.cohorts)
         coh = tuple((c, r) for c, r in coh if len(r))
@@ -268,19 +426,59 @@ def _staggered_designs(
     return out
 
 
+def _staggered_placebo(
+    design: _Design, reps: int, rng: np.random.Generator, units: _Units
+) -> list[_Design]:
+    sizes = [len(rows) for _, rows in design.cohorts]
+    cols = [col for col, _ in design.cohorts]
+    n_tr, n_co = sum(sizes), len(design.controls)
+    out: list[_Design] = []
+    if units.cluster is not None:
+        cp = ClusterPlacebo.build(
+            units.cluster, design.controls, [r for _, r in design.cohorts]
+        )
+        for _ in range(reps):
+            ctrl, drawn = cp.draw(rng)
+            coh = tuple((c, f) for c, f in zip(cols, drawn, strict=True) if len(f))
+            out.append(_Design(ctrl, coh))
+        return out
+    if n_co <= n_tr + 1:
+        raise EstimationError("placebo variance needs more controls than treated units")
+    for _ in range(reps):
+        perm = rng.permutation(design.controls)
+        fake: list[tuple[int, np.ndarray]] = []
+        cut = n_co - n_tr
+        for col, size in zip(cols, sizes, strict=True):
+            fake.append((col, perm[cut : cut + size]))
+            cut += size
+        out.append(_Design(np.sort(perm[: n_co - n_tr]), tuple(fake)))
+    return out
+
+
 def _replicates(
-    Y: np.ndarray, design: _Design, designs: list[_Design], method: str
+    Y: np.ndarray,
+    design: _Design,
+    designs: list[_Design],
+    method: str,
+    units: _Units,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fit every cohort of every replicate design in one batch and combine."""
     cols = [col for col, _ in design.cohorts]
-    blocks = [b for d in designs for b in _blocks(Y, d)]
-    taus = np.array([f.tau for f in core.fit_blocks(blocks, method)])
+    blocks: list[tuple[np.ndarray, int, int]] = []
+    wts: list[np.ndarray | None] = []
+    xs: list[np.ndarray] = []
+    for d in designs:
+        b, w, x = _blocks(Y, d, units)
+        blocks += b
+        wts += w
+        xs += x
+    taus = np.array([f.tau for f in _fit((blocks, wts, xs), method, units)])
     overall = np.empty(len(designs))
     by_cohort = np.full((len(designs), len(cols)), np.nan)
     at = 0
     for r, d in enumerate(designs):
         k = len(d.cohorts)
-        overall[r] = _combine(taus[at : at + k], d, Y.shape[1])
+        overall[r] = _combine(taus[at : at + k], d, Y.shape[1], units)
         by_cohort[r, [cols.index(c) for c, _ in d.cohorts]] = taus[at : at + k]
         at += k
     return overall, by_cohort

@@ -12,7 +12,7 @@ from scipy import special
 
 from tillit.core.results import Estimate, jsonable_dict
 from tillit.core.synth._panel import WidePanel, py
-from tillit.core.synth._sdid_core import BlockFit
+from tillit.core.synth._sdid_core import BlockFit, treated_mean
 
 __all__ = ["CohortFit", "SDIDResult", "normal_estimate"]
 
@@ -54,6 +54,7 @@ class CohortFit:
     noise_level: float
     zeta_omega: float
     inference: Estimate | None = None
+    beta: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -71,7 +72,7 @@ class CohortFit:
         replicates that gave the overall se.
         """
         Y = panel.Y
-        treated_path = Y[rows].mean(axis=0)
+        treated_path = treated_mean(Y[rows], fit.w1)
         synth = fit.omega @ Y[controls]
         pre = slice(0, col)
         # SDID matches trends, not levels: shift the synthetic path by the
@@ -100,6 +101,7 @@ class CohortFit:
             noise_level=fit.noise_level,
             zeta_omega=fit.options.zeta_omega,
             inference=inference,
+            beta=fit.beta,
         )
 
     def inference_fields(self) -> dict[str, float]:
@@ -131,6 +133,9 @@ class CohortFit:
                 ],
                 "noise_level": self.noise_level,
                 "zeta_omega": self.zeta_omega,
+                "covariate_coefficients": None
+                if self.beta is None
+                else self.beta.tolist(),
             }
         )
 
@@ -155,6 +160,11 @@ class SDIDResult:
     replicate_estimates: np.ndarray
     controls: tuple[str, ...]
     cohort_replicates: np.ndarray | None = None
+    weights: str | None = None
+    cluster: str | None = None
+    n_clusters: int | None = None
+    covariates: tuple[str, ...] = ()
+    covariate_method: str | None = None
 
     @property
     def unit_weights(self) -> dict[str, float]:
@@ -184,6 +194,11 @@ class SDIDResult:
                 "variance": self.variance,
                 "replications": self.replications,
                 "seed": self.seed,
+                "weights": self.weights,
+                "cluster": self.cluster,
+                "n_clusters": self.n_clusters,
+                "covariates": list(self.covariates),
+                "covariate_method": self.covariate_method,
                 "unit_weights": self.unit_weights,
                 "time_weights": self.time_weights,
                 "cohorts": [
@@ -227,7 +242,8 @@ class SDIDResult:
         tw = {k: v for k, v in self.time_weights.items() if v > 1e-6}
         lines = [
             f"{name}: estimate {e.estimate:.4f}",
-            f"  se {e.se:.4f} ({self.variance}, {self.replications} replicates, seed {self.seed})",
+            f"  se {e.se:.4f} ({self.variance}, {self.replications} replicates, seed "
+            f"{self.seed}{self._inference_note()})",
             f"  {int(e.level * 100)}% CI [{e.ci_low:.4f}, {e.ci_high:.4f}]  p = {e.p_value:.4g}",
             "  top unit weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top if v > 0),
             "  time weights: " + ", ".join(f"{k} {v:.3f}" for k, v in tw.items()),
@@ -241,6 +257,14 @@ class SDIDResult:
                     f"{len(c.treated)} unit(s))"
                 )
         return "\n".join(lines)
+
+    def _inference_note(self) -> str:
+        parts = []
+        if self.cluster:
+            parts.append(f"; {self.n_clusters} clusters of '{self.cluster}'")
+        if self.weights:
+            parts.append(f"; treated weighted by '{self.weights}'")
+        return "".join(parts)
 
     def plot(self, ax: Any = None, cohort: int = 0) -> Any:
         """Treated vs synthetic paths with the time weights (see :mod:`.plots`)."""
