@@ -215,9 +215,14 @@ def signals(**kw: Any) -> None:
         n_treated=kw["n_treated"],
     )
     if kw["html_path"] is not None:
-        kw["html_path"].write_text(res.to_html(), encoding="utf-8")
+        from tillit.services.audit import audit_document, report_html
+        from tillit.web.charts.audit import figures  # SVG only (pyproject allows it)
+
+        doc = audit_document(res)
+        html = report_html(doc, figures(doc))
+        kw["html_path"].write_text(html, encoding="utf-8")
     if kw["csv_path"] is not None:
-        res.to_csv(kw["csv_path"])
+        res.tidy().to_csv(kw["csv_path"], index=False)
     _print(res.to_dict(), res.summary(), res.tidy(), kw["fmt"])
 
 

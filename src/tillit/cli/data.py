@@ -19,7 +19,6 @@ from tillit.domain.records import Indicator
 from tillit.services import catalog, imports
 from tillit.sources.export import to_csv_bytes, to_parquet_bytes
 from tillit.sources.kolada_meta import read_kpi_metadata
-from tillit.store import repo
 from tillit.store.db import make_engine, upgrade
 
 __all__ = ["open_engine", "progress_bar", "register"]
@@ -153,17 +152,16 @@ def export_cmd(
     indicator: str, municipalities: tuple[str, ...], gender: str, fmt: str, output: Path
 ) -> None:
     """Export one indicator's values (organisations x periods x genders)."""
+    from tillit.services import followup  # its statistics import scipy: only here
+
     engine = open_engine(prepare=False)
     upgrade(engine)
-    with engine.connect() as conn:
-        repo.get_indicator(conn, indicator)
-        df = repo.indicator_series(
-            conn,
-            indicator,
-            org_ids=list(municipalities) or None,
-            gender=None if gender == "all" else gender,
-        )
-    df.insert(0, "indicator", indicator)
+    df = followup.export_values(
+        engine,
+        indicator,
+        codes=list(municipalities) or None,
+        gender=None if gender == "all" else gender,
+    )
     data = to_csv_bytes(df) if fmt == "csv" else to_parquet_bytes(df)
     if str(output) == "-":
         if fmt != "csv":

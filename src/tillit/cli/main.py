@@ -59,6 +59,10 @@ _MAIN: dict[str, tuple[str, str]] = {
         "tillit.cli.data",
         "Load KPI metadata from a Kolada kpi.csv snapshot or a /kpi JSON response.",
     ),
+    "jobs": (
+        "tillit.cli.jobs",
+        "The background job queue: run a worker, list jobs, show one.",
+    ),
     "kolada": (
         "tillit.cli.kolada",
         "Fetch indicator metadata and values from the Kolada API (needs the network).",

@@ -43,7 +43,7 @@ def _prepare(demo: bool) -> tuple[Any, list[tuple[str, str, str, str | None]]]:
         from tillit.services.survey_results import load_demo_surveys  # (#7)
 
         load_demo_surveys(engine)
-        from tillit.services.audit import load_demo_inventories  # burden ledger (#6)
+        from tillit.services.demo.audit import load_demo_inventories  # burden (#6)
 
         load_demo_inventories(engine)
         from tillit.services.demo.compensation import load_demo_compensation  # (#15)

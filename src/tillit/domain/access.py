@@ -47,6 +47,8 @@ __all__ = [
     "may_import",
     "may_publish",
     "may_run_evaluation",
+    "may_set_direction",
+    "may_watch_job",
     "needs_organisation",
 ]
 
@@ -128,6 +130,24 @@ def may_import(actor: Actor | None) -> bool:
     Members import rows of their own organisation only; the import checks the rows.
     """
     return actor is None or is_writer(actor)
+
+
+def may_set_direction(actor: Actor) -> bool:
+    """May ``actor`` record which way an indicator is better (administrators)."""
+    return is_admin(actor)
+
+
+# --- background jobs ----------------------------------------------------------------
+
+
+def may_watch_job(actor: Actor, owner_user_id: int | None) -> bool:
+    """May ``actor`` see a background job's status (its owner and administrators).
+
+    Jobs started by the system (no owner) are visible to administrators only.
+    """
+    if is_admin(actor):
+        return True
+    return actor.user_id is not None and actor.user_id == owner_user_id
 
 
 # --- burden ledger and audit --------------------------------------------------------

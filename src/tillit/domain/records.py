@@ -74,7 +74,12 @@ class Unit:
 
 @dataclass(frozen=True)
 class Indicator:
-    """Indicator (KPI) metadata, Kolada-compatible."""
+    """Indicator (KPI) metadata, Kolada-compatible.
+
+    ``higher_is_better`` counts only with ``direction_source`` (who says so; see
+    :mod:`tillit.domain.direction`): a record without a source leaves a stored
+    direction as it is.
+    """
 
     id: str
     title: str
@@ -86,6 +91,7 @@ class Indicator:
     source: str = ""
     is_public: bool = True
     is_demo: bool = False
+    direction_source: str = ""
 
 
 ACTOR_ROLES = access.ACTOR_ROLES

@@ -1,31 +1,28 @@
 """The catalog: organisations, units, indicators and peer groups (idempotent upserts).
 
-Every function takes an :class:`~sqlalchemy.Engine`, runs in one transaction and returns
-how many rows it inserted or changed (0 when everything was already as given), so running
-it twice is harmless.
+Every public function takes an :class:`~tillit.store.db.Engine`, runs in one
+transaction and returns how many rows it inserted or changed (0 when everything was
+already as given), so running it twice is harmless.  The ``*_conn`` variants run inside
+a transaction the caller owns.  The SQL is in :mod:`tillit.store.catalog`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import Any
+from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from tillit.core.errors import DataError
+from tillit.core.errors import DataError, PermissionDenied
+from tillit.domain import access
+from tillit.domain.direction import MAX_SOURCE, parse_direction
 from tillit.domain.geography import geography
-from tillit.domain.records import Indicator, Unit
+from tillit.domain.records import Actor, Indicator, Unit
 from tillit.sources.kolada_meta import read_kpi_metadata, read_municipality_groups
-from tillit.store.db import write_transaction
-from tillit.store.tables import (
-    indicators,
-    organisations,
-    peer_group_members,
-    peer_groups,
-    units,
-)
+from tillit.store import catalog as repo
+from tillit.store import followup as reads
+from tillit.store.db import Connection, Engine, read_transaction, write_transaction
 
 __all__ = [
     "geography_peer_groups",
@@ -33,83 +30,83 @@ __all__ = [
     "import_municipality_groups",
     "organisation_codes",
     "seed_geography",
+    "set_direction",
     "upsert_indicators",
     "upsert_indicators_conn",
     "upsert_peer_groups",
     "upsert_units",
+    "upsert_units_conn",
 ]
 
-_ORG_FIELDS = ("name", "kind", "county_code", "skr_group")
-_IND_FIELDS = tuple(f for f in Indicator.__dataclass_fields__ if f != "id")
-
-
-def _upsert(
-    conn: Connection,
-    table: Any,
-    key: str,
-    rows: list[dict[str, Any]],
-    fields: Iterable[str],
-) -> int:
-    """Insert missing rows and update changed ones (by ``key``); return rows written."""
-    return len(_upsert_keys(conn, table, key, rows, fields))
-
-
-def _upsert_keys(
-    conn: Connection,
-    table: Any,
-    key: str,
-    rows: list[dict[str, Any]],
-    fields: Iterable[str],
-) -> set[Any]:
-    """Insert missing rows and update changed ones; return the keys written."""
-    if not rows:
-        return set()
-    fields = tuple(fields)
-    cols = [table.c[key], *(table.c[f] for f in fields)]
-    existing = {r[0]: tuple(r[1:]) for r in conn.execute(select(*cols)).all()}
-    new = [r for r in rows if r[key] not in existing]
-    changed = [
-        r
-        for r in rows
-        if r[key] in existing and tuple(r[f] for f in fields) != existing[r[key]]
-    ]
-    if new:
-        conn.execute(insert(table), new)
-    for r in changed:
-        conn.execute(
-            update(table)
-            .where(table.c[key] == r[key])
-            .values({f: r[f] for f in fields})
-        )
-    return {r[key] for r in new} | {r[key] for r in changed}
-
-
-def _dedupe(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Last row wins for a repeated key."""
-    return list({r[key]: r for r in rows}.values())
+Groups = Mapping[str, tuple[str, str, list[str]]]
 
 
 def upsert_indicators_conn(conn: Connection, rows: Iterable[Indicator]) -> int:
     """:func:`upsert_indicators` inside an open transaction."""
-    dicts = _dedupe((asdict(r) for r in rows), "id")
+    dicts = list({r.id: asdict(r) for r in rows}.values())  # last row wins
     for d in dicts:
         if not d["id"] or not d["title"]:
             raise DataError(
                 f"indicator {d['id']!r} needs an id and a title", field="title"
             )
-    return _upsert(conn, indicators, "id", dicts, _IND_FIELDS)
+        if len(d["direction_source"]) > MAX_SOURCE:
+            raise DataError(
+                f"indicator {d['id']!r}: at most {MAX_SOURCE} characters",
+                field="direction_source",
+            )
+    return repo.upsert_indicators(conn, dicts)
 
 
 def upsert_indicators(engine: Engine, rows: Iterable[Indicator]) -> int:
-    """Insert or update indicator metadata by id; return rows inserted or changed."""
+    """Insert or update indicator metadata by id; return rows inserted or changed.
+
+    A record's direction is stored only with its ``direction_source``; a record
+    without one leaves the stored direction alone.
+    """
     with write_transaction(engine) as conn:
         return upsert_indicators_conn(conn, rows)
 
 
-def _org_ids(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
-    wanted = set(codes)
-    rows = conn.execute(select(organisations.c.code, organisations.c.id)).all()
-    return {c: i for c, i in rows if c in wanted}
+def set_direction(
+    engine: Engine, actor: Actor, indicator_id: str, direction: str, source: str
+) -> None:
+    """An administrator records which way an indicator is better, and who says so.
+
+    ``direction`` is ``higher``, ``lower``, ``neither`` or ``unknown`` (which clears
+    it); every known direction needs a source (a document, a law, a board decision).
+    The administrator's name and the date are added to the source.
+    """
+    if not access.may_set_direction(actor):
+        raise PermissionDenied("only an administrator may set an indicator's direction")
+    hib, known = parse_direction(direction)
+    source = " ".join(source.split())
+    if known and not source:
+        raise DataError("say who says so (a document or a decision)", field="source")
+    stamp = f" ({actor.username or 'admin'}, {date.today().isoformat()})"
+    text = source[: MAX_SOURCE - len(stamp)] + stamp if known else ""
+    with write_transaction(engine) as conn:
+        repo.set_direction(conn, indicator_id, hib, text)
+
+
+def upsert_units_conn(conn: Connection, rows: Iterable[Unit]) -> int:
+    """:func:`upsert_units` inside an open transaction."""
+    rows = list(rows)
+    ids = repo.organisation_ids(conn, (u.organisation_code for u in rows))
+    dicts: dict[str, dict[str, object]] = {}
+    for n, u in enumerate(rows, start=1):
+        if u.organisation_code not in ids:
+            raise DataError(
+                f"unknown organisation {u.organisation_code!r} for unit {u.code!r}",
+                row=n,
+                field="organisation_code",
+            )
+        dicts[u.code] = {
+            "code": u.code,
+            "name": u.name,
+            "organisation_id": ids[u.organisation_code],
+            "kind": u.kind,
+        }
+    return repo.upsert_units(conn, list(dicts.values()))
 
 
 def upsert_units(engine: Engine, rows: Iterable[Unit]) -> int:
@@ -120,87 +117,30 @@ def upsert_units(engine: Engine, rows: Iterable[Unit]) -> int:
     DataError
         When a unit's organisation code is unknown.
     """
-    rows = list(rows)
     with write_transaction(engine) as conn:
-        ids = _org_ids(conn, (u.organisation_code for u in rows))
-        dicts = []
-        for n, u in enumerate(rows, start=1):
-            if u.organisation_code not in ids:
-                raise DataError(
-                    f"unknown organisation {u.organisation_code!r} for unit {u.code!r}",
-                    row=n,
-                    field="organisation_code",
-                )
-            dicts.append(
-                {
-                    "code": u.code,
-                    "name": u.name,
-                    "organisation_id": ids[u.organisation_code],
-                    "kind": u.kind,
-                }
-            )
-        return _upsert(
-            conn,
-            units,
-            "code",
-            _dedupe(dicts, "code"),
-            ("name", "organisation_id", "kind"),
-        )
+        return upsert_units_conn(conn, rows)
 
 
-def _write_groups(
-    conn: Connection,
-    groups: Mapping[str, tuple[str, str, list[str]]],
-    *,
-    keep_titles: bool = False,
-) -> int:
+def _write_groups(conn: Connection, groups: Groups, *, keep_titles: bool) -> int:
     codes = {c for _t, _k, members in groups.values() for c in members}
-    ids = _org_ids(conn, codes)
+    ids = repo.organisation_ids(conn, codes)
     unknown = sorted(codes - ids.keys())
     if unknown:
         raise DataError(
             f"unknown organisation code(s) in peer groups: {', '.join(unknown[:5])}",
             field="member",
         )
-    rows = [{"id": g, "title": t, "kind": k} for g, (t, k, _m) in groups.items()]
-    if keep_titles:  # only add groups that are missing; leave stored titles alone
-        stored = set(conn.execute(select(peer_groups.c.id)).scalars())
-        rows = [r for r in rows if r["id"] not in stored]
-    written = _upsert_keys(conn, peer_groups, "id", rows, ("title", "kind"))
-    wanted = {(g, ids[c]) for g, (_t, _k, members) in groups.items() for c in members}
-    current = set(
-        conn.execute(
-            select(peer_group_members.c.group_id, peer_group_members.c.organisation_id)
-        ).all()
-    )
-    current = {p for p in current if p[0] in groups}
-    drop = current - wanted
-    add = wanted - current
-    for g, o in drop:
-        conn.execute(
-            delete(peer_group_members).where(
-                (peer_group_members.c.group_id == g)
-                & (peer_group_members.c.organisation_id == o)
-            )
-        )
-    if add:
-        conn.execute(
-            insert(peer_group_members),
-            [{"group_id": g, "organisation_id": o} for g, o in sorted(add)],
-        )
-    return len(written | {g for g, _ in drop | add})
+    return repo.write_peer_groups(conn, groups, ids, keep_titles=keep_titles)
 
 
-def upsert_peer_groups(
-    engine: Engine, groups: Mapping[str, tuple[str, str, list[str]]]
-) -> int:
+def upsert_peer_groups(engine: Engine, groups: Groups) -> int:
     """Create or update peer groups: group id -> (title, kind, member org codes).
 
     The member list replaces the stored one. Returns the number of groups whose title,
     kind or membership changed.
     """
     with write_transaction(engine) as conn:
-        return _write_groups(conn, groups)
+        return _write_groups(conn, groups, keep_titles=False)
 
 
 def geography_peer_groups(geo: pd.DataFrame) -> dict[str, tuple[str, str, list[str]]]:
@@ -242,13 +182,16 @@ def seed_geography(engine: Engine) -> None:
         for r in geo.itertuples(index=False)
     ]
     with write_transaction(engine) as conn:
-        _upsert(conn, organisations, "code", rows, _ORG_FIELDS)
+        repo.upsert_organisations(conn, rows)
         # Kolada's own titles for the SKR groups (tillit kolada metadata) are kept
         _write_groups(conn, geography_peer_groups(geo), keep_titles=True)
 
 
 def import_kpi_metadata(engine: Engine, data: bytes, filename: str = "") -> int:
-    """Load Kolada KPI metadata (``/kpi`` JSON or the kpi.csv snapshot); rows written."""
+    """Load Kolada KPI metadata (``/kpi`` JSON or the kpi.csv snapshot); rows written.
+
+    Kolada's metadata says nothing about direction: stored directions stay.
+    """
     return upsert_indicators(engine, read_kpi_metadata(data, file=filename or None))
 
 
@@ -261,5 +204,5 @@ def import_municipality_groups(engine: Engine, data: bytes, filename: str = "") 
 
 def organisation_codes(engine: Engine) -> list[str]:
     """Codes of all stored organisations, sorted."""
-    with engine.connect() as conn:
-        return sorted(conn.execute(select(organisations.c.code)).scalars())
+    with read_transaction(engine) as conn:
+        return reads.organisation_codes(conn)

@@ -367,6 +367,14 @@ def on_new_data(
     return jobs
 
 
+def run_followed(ctx: Any) -> dict[str, Any]:
+    """The job kind ``reevaluate`` (:mod:`tillit.services.jobs`): an import with new
+    values for ``ctx.payload["batch_id"]`` queues re-runs of the pilots following its
+    indicators, and this runs them."""
+    queued = on_new_data(ctx.engine, ctx.payload.get("batch_id"), start=False)
+    return {"queued": queued, "ran": run_pending(ctx.engine) if queued else []}
+
+
 def run_pending(engine: Engine, limit: int = 100) -> list[int]:
     """Run queued jobs oldest first (stale ``running`` jobs are re-queued); job ids."""
     done: list[int] = []
@@ -503,4 +511,4 @@ def history(engine: Engine, code: str, indicator: str) -> list[dict[str, Any]]:
     return out
 
 
-__all__ += ["evaluate_pilot", "guarded", "history"]
+__all__ += ["evaluate_pilot", "guarded", "history", "run_followed"]

@@ -19,60 +19,58 @@ Rules (also in docs/import.md)
 * **Roles.** ``actor=None`` is a trusted system call (CLI, demo loader). An ``admin`` may
   import anything; a ``member`` only rows of their own organisation and its units; other
   roles (``researcher``, ``public``) may not import.
+* **Nothing hidden.** A batch with new or changed values queues, in the same
+  transaction, one ``reevaluate`` job (:mod:`tillit.services.jobs`) for the pilots that
+  follow these indicators; the import itself starts no thread.  Uploads through the
+  web (:func:`submit_upload`) are ``import`` jobs with a progress page; the CLI imports
+  synchronously with its progress bar.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
-from sqlalchemy import Connection, Engine, insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from tillit.core.errors import Conflict, DataError, PermissionDenied
+from tillit.core.errors import DataError, PermissionDenied
 from tillit.domain import access
 from tillit.domain.records import Actor, Indicator, Unit
-from tillit.services.catalog import upsert_indicators_conn, upsert_units
-from tillit.sources.batch import dedupe_batch, diff_existing
-from tillit.sources.frame import (
-    content_sha256,
-    first_bad,
-    normalise_observations,
-    row_label,
-    source_field,
+from tillit.services import jobs
+from tillit.services.catalog import upsert_indicators_conn, upsert_units_conn
+from tillit.services.import_checks import (
+    check_indicators,
+    check_own_rows,
+    resolve_codes,
 )
+from tillit.sources.batch import dedupe_batch, diff_existing
+from tillit.sources.frame import content_sha256, normalise_observations
 from tillit.sources.kolada import KoladaClient
 from tillit.sources.kolada_meta import indicators_from_records
-from tillit.sources.readers import (
-    guess_format,
-    kolada_entries_frame,
-    read_observations,
-)
-from tillit.store.bulk import (
-    bulk_load,
-    existing_observations,
-    insert_observations,
-    update_observations,
-)
-from tillit.store.db import write_transaction
-from tillit.store.tables import import_batches, indicators, organisations, units
+from tillit.sources.readers import guess_format, kolada_entries_frame, read_observations
+from tillit.store import bulk
+from tillit.store import catalog as catalog_repo
+from tillit.store import imports as repo
+from tillit.store.db import Connection, Engine, read_transaction, write_transaction
 
 __all__ = [
+    "MAX_UPLOAD",
     "ImportReport",
     "fetch_kolada",
     "import_bytes",
     "import_file",
     "import_frame",
+    "run_import_job",
+    "submit_upload",
 ]
 
 Progress = Callable[[int, int], None]
+AfterWrite = Callable[[Connection, "ImportReport"], None]
 KEY_COLUMNS = ("indicator_id", "organisation_id", "unit_id", "period", "gender")
+MAX_UPLOAD = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -131,98 +129,6 @@ def _check_role(actor: Actor | None) -> None:
         raise PermissionDenied(f"role '{actor.role}' may not import data")
 
 
-def _resolve(
-    conn: Connection, obs: pd.DataFrame, file: str | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Organisation and unit ids per row; DataError for the first unknown code."""
-    unit_codes = [c for c in obs["unit_code"].unique() if c]
-    urows: list[Any] = []
-    for k in range(0, len(unit_codes), 500):
-        urows += conn.execute(
-            select(units.c.code, units.c.id, organisations.c.code)
-            .join(organisations, organisations.c.id == units.c.organisation_id)
-            .where(units.c.code.in_(unit_codes[k : k + 500]))
-        ).all()
-    unit_id = {c: i for c, i, _o in urows}
-    unit_org = {c: o for c, _i, o in urows}
-    has_unit = (obs["unit_code"] != "").to_numpy()
-    bad = has_unit & ~obs["unit_code"].isin(unit_id.keys()).to_numpy()
-    _raise_first(bad, obs, file, "unit_code", lambda c: f"unknown unit {c!r}")
-    owner_s = obs["unit_code"].map(unit_org).astype(object)
-    owner = owner_s.where(owner_s.notna(), "").to_numpy(dtype=object)
-    org = obs["org_code"].to_numpy(dtype=object)
-    clash = has_unit & (org != "") & (org != owner)
-    i = first_bad(clash)
-    if i is not None:
-        raise DataError(
-            f"unit {obs['unit_code'].iat[i]!r} belongs to organisation {owner[i]!r}, "
-            f"not {org[i]!r}",
-            file=file,
-            row=row_label(obs, i),
-            field=source_field(obs, "org_code"),
-        )
-    org = np.where(org == "", owner, org)
-    obs["org_code"] = pd.Series(org, index=obs.index, dtype=object)
-    known = dict(conn.execute(select(organisations.c.code, organisations.c.id)).all())
-    bad = ~obs["org_code"].isin(known.keys()).to_numpy()
-    _raise_first(bad, obs, file, "org_code", _unknown_org_message(known))
-    org_id = obs["org_code"].map(known).to_numpy(dtype=np.int64)
-    uid = obs["unit_code"].map(unit_id).fillna(0).to_numpy(dtype=np.int64)
-    return org_id, uid
-
-
-def _unknown_org_message(known: dict[str, int]) -> Callable[[str], str]:
-    def msg(code: str) -> str:
-        hint = ""
-        if code.isdigit() and len(code) < 4 and code.zfill(4) in known:
-            hint = f" (did a spreadsheet drop the leading zero of {code.zfill(4)}?)"
-        elif not known:
-            hint = " (the database has no organisations: run `tillit db seed`)"
-        return f"unknown municipality or organisation {code!r}{hint}"
-
-    return msg
-
-
-def _raise_first(
-    bad: np.ndarray,
-    obs: pd.DataFrame,
-    file: str | None,
-    field: str,
-    message: Callable[[str], str],
-) -> None:
-    i = first_bad(bad)
-    if i is not None:
-        col = "indicator" if field == "indicator" else field
-        raise DataError(
-            message(str(obs[col].iat[i])),
-            file=file,
-            row=row_label(obs, i),
-            field=source_field(obs, field),
-        )
-
-
-def _known_indicators(conn: Connection, obs: pd.DataFrame, file: str | None) -> None:
-    ids = list(obs["indicator"].unique())
-    known: set[str] = set()
-    for k in range(0, len(ids), 500):
-        known |= set(
-            conn.execute(
-                select(indicators.c.id).where(indicators.c.id.in_(ids[k : k + 500]))
-            ).scalars()
-        )
-    bad = ~obs["indicator"].isin(known).to_numpy()
-    _raise_first(
-        bad,
-        obs,
-        file,
-        "indicator",
-        lambda c: (
-            f"unknown indicator {c!r}: load its metadata first "
-            "(tillit import --metadata kpi.csv, or tillit kolada metadata)"
-        ),
-    )
-
-
 def import_frame(
     engine: Engine,
     df: pd.DataFrame,
@@ -232,6 +138,8 @@ def import_frame(
     actor: Actor | None = None,
     progress: Progress | None = None,
     indicators_meta: Iterable[Indicator] | None = None,
+    units_meta: Iterable[Unit] | None = None,
+    after_write: AfterWrite | None = None,
 ) -> ImportReport:
     """Validate and import a table of observations as one batch.
 
@@ -253,6 +161,12 @@ def import_frame(
     indicators_meta
         Indicator metadata to upsert in the same transaction (admins and system calls only),
         so that a file may bring its own indicators.
+    units_meta
+        Organisational units to upsert in the same transaction (admins and system
+        calls only), e.g. the units a Kolada fetch brings.
+    after_write
+        Called as ``after_write(conn, report)`` inside the import's transaction, before
+        it commits (a job marks itself done there).
 
     Returns
     -------
@@ -261,75 +175,41 @@ def import_frame(
     _check_role(actor)
     file = filename or None
     obs = normalise_observations(df, file=file)
-    meta = list(indicators_meta or [])
-    try:
-        report = _import_checked(engine, obs, meta, source, filename, actor, progress)
-    except (OperationalError, sqlite3.OperationalError) as exc:
-        if "locked" not in str(exc).lower():
-            raise
-        raise Conflict(
-            "the database is busy with another import; try again in a moment"
-        ) from exc
-    except (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
-        # the natural key was checked before writing: a concurrent import got there first
-        raise Conflict(
-            "another import wrote some of these observations at the same time; "
-            "import the file again"
-        ) from exc
-    if report.n_new or report.n_updated:  # followed pilots re-run on new data (#5)
-        from tillit.services.evaluation import on_new_data
-
-        on_new_data(engine, report.batch_id)
+    meta, unit_rows = list(indicators_meta or []), list(units_meta or [])
+    if (meta or unit_rows) and actor is not None and not access.is_admin(actor):
+        raise PermissionDenied("only an admin may add indicator or unit metadata")
+    with write_transaction(engine, busy=bulk.BUSY, clash=bulk.CLASH) as conn:
+        if meta:
+            upsert_indicators_conn(conn, meta)
+        if unit_rows:
+            upsert_units_conn(conn, unit_rows)
+        report = _import_checked(conn, obs, source, filename, actor, progress)
+        if report.n_new or report.n_updated:
+            jobs.submit_conn(conn, "reevaluate", {"batch_id": report.batch_id})
+        if after_write is not None:
+            after_write(conn, report)
     return report
 
 
 def _import_checked(
-    engine: Engine,
+    conn: Connection,
     obs: pd.DataFrame,
-    meta: list[Indicator],
     source: str,
     filename: str,
     actor: Actor | None,
     progress: Progress | None,
 ) -> ImportReport:
     file = filename or None
-    with write_transaction(engine) as conn:
-        if meta:
-            if actor is not None and not actor.is_admin:
-                raise PermissionDenied("only an admin may add indicator metadata")
-            upsert_indicators_conn(conn, meta)
-        _known_indicators(conn, obs, file)
-        obs["_org_id"], obs["_unit_id"] = _resolve(conn, obs, file)
-        obs = dedupe_batch(obs, file)
-        org_id = obs["_org_id"].to_numpy(dtype=np.int64)
-        unit_id = obs["_unit_id"].to_numpy(dtype=np.int64)
-        if actor is not None and not actor.is_admin:
-            foreign = org_id != (actor.organisation_id or -1)
-            i = first_bad(foreign)
-            if i is not None:
-                raise PermissionDenied(
-                    f"you may import data only for your own organisation; row "
-                    f"{row_label(obs, i)} is for {obs['org_code'].iat[i]!r}"
-                )
-        return _write(conn, obs, org_id, unit_id, source, filename, actor, progress)
-
-
-def _write(
-    conn: Connection,
-    obs: pd.DataFrame,
-    org_id: np.ndarray,
-    unit_id: np.ndarray,
-    source: str,
-    filename: str,
-    actor: Actor | None,
-    progress: Progress | None,
-) -> ImportReport:
-    sha = content_sha256(obs)
+    check_indicators(conn, obs, file)
+    obs["_org_id"], obs["_unit_id"] = resolve_codes(conn, obs, file)
+    obs = dedupe_batch(obs, file)
+    org_id = obs["_org_id"].to_numpy(dtype=np.int64)
+    check_own_rows(actor, obs, org_id)
     frame = pd.DataFrame(
         {
             "indicator_id": obs["indicator"],
             "organisation_id": org_id,
-            "unit_id": unit_id,
+            "unit_id": obs["_unit_id"].to_numpy(dtype=np.int64),
             "period": obs["period"],
             "year": obs["year"],
             "month": obs["month"],
@@ -339,45 +219,50 @@ def _write(
             "status": obs["status"],
         }
     )
-    orgs = np.unique(org_id).tolist()
-    old = existing_observations(
+    return _write(conn, frame, content_sha256(obs), source, filename, actor, progress)
+
+
+def _write(
+    conn: Connection,
+    frame: pd.DataFrame,
+    sha: str,
+    source: str,
+    filename: str,
+    actor: Actor | None,
+    progress: Progress | None,
+) -> ImportReport:
+    orgs = np.unique(frame["organisation_id"]).tolist()
+    old = bulk.existing_observations(
         conn,
         frame["indicator_id"].unique().tolist(),
         orgs if len(orgs) <= 500 else None,
     )
     new, upd, n_same = diff_existing(frame, old)
-    dup = conn.execute(
-        select(import_batches.c.id)
-        .where(import_batches.c.sha256 == sha)
-        .order_by(import_batches.c.id)
-        .limit(1)
-    ).scalar()
+    dup = repo.batch_with_content(conn, sha)
+    report = ImportReport(
+        batch_id=dup,
+        n_rows=len(frame),
+        n_new=len(new),
+        n_updated=len(upd),
+        n_unchanged=n_same,
+        duplicate_of=dup,
+        source=source,
+        filename=filename,
+    )
     if len(new) == 0 and len(upd) == 0:
-        return ImportReport(
-            batch_id=dup,
-            n_rows=len(frame),
-            n_new=0,
-            n_updated=0,
-            n_unchanged=n_same,
-            duplicate_of=dup,
-            source=source,
-            filename=filename,
-        )
-    batch_id = conn.execute(
-        insert(import_batches)
-        .values(
-            source=source,
-            filename=filename[:400],
-            sha256=sha,
-            n_rows=len(frame),
-            n_new=len(new),
-            n_updated=len(upd),
-            n_unchanged=n_same,
-            user_id=actor.user_id if actor else None,
-            organisation_id=actor.organisation_id if actor else None,
-        )
-        .returning(import_batches.c.id)
-    ).scalar_one()
+        return report
+    batch_id = repo.insert_batch(
+        conn,
+        source=source,
+        filename=filename,
+        sha256=sha,
+        n_rows=len(frame),
+        n_new=len(new),
+        n_updated=len(upd),
+        n_unchanged=n_same,
+        user_id=actor.user_id if actor else None,
+        organisation_id=actor.organisation_id if actor else None,
+    )
     total, done = len(new) + len(upd), 0
 
     def step(n: int) -> None:
@@ -388,20 +273,10 @@ def _write(
 
     # key order makes the unique-index inserts sequential (several times faster)
     new = new.sort_values(list(KEY_COLUMNS), kind="stable").assign(batch_id=batch_id)
-    upd = upd.assign(batch_id=batch_id)
-    with bulk_load(conn, len(new)):
-        insert_observations(conn, new, step)
-    update_observations(conn, upd, step)
-    return ImportReport(
-        batch_id=batch_id,
-        n_new=len(new),
-        n_updated=len(upd),
-        n_unchanged=n_same,
-        duplicate_of=dup,
-        n_rows=len(frame),
-        source=source,
-        filename=filename,
-    )
+    with bulk.bulk_load(conn, len(new)):
+        bulk.insert_observations(conn, new, step)
+    bulk.update_observations(conn, upd.assign(batch_id=batch_id), step)
+    return replace(report, batch_id=batch_id)
 
 
 def import_bytes(
@@ -413,6 +288,7 @@ def import_bytes(
     actor: Actor | None = None,
     progress: Progress | None = None,
     indicators_meta: Iterable[Indicator] | None = None,
+    after_write: AfterWrite | None = None,
 ) -> ImportReport:
     """Import an uploaded file's bytes; ``fmt`` ``csv`` or ``kolada-json`` (guessed if None)."""
     _check_role(actor)
@@ -426,6 +302,7 @@ def import_bytes(
         actor=actor,
         progress=progress,
         indicators_meta=indicators_meta,
+        after_write=after_write,
     )
 
 
@@ -453,14 +330,73 @@ def import_file(
     )
 
 
+# --- uploads as jobs --------------------------------------------------------------
+
+
+def submit_upload(
+    engine: Engine, actor: Actor, data: bytes, filename: str, fmt: str | None = None
+) -> int:
+    """Queue an uploaded file as an ``import`` job of ``actor``; returns the job id.
+
+    The role is checked here (a researcher or the public gets ``PermissionDenied`` at
+    once); the rows, including that a member's rows are their own organisation's,
+    are checked when the job runs.
+    """
+    _check_role(actor)
+    name = (filename or "upload")[-200:]
+    if not data:
+        raise DataError("the file is empty", file=name)
+    if len(data) > MAX_UPLOAD:
+        raise DataError("the file is larger than 50 MB", file=name)
+    payload = {
+        "filename": name,
+        "fmt": fmt,
+        "actor": {
+            "role": actor.role,
+            "user_id": actor.user_id,
+            "username": actor.username,
+            "organisation_id": actor.organisation_id,
+        },
+    }
+    return jobs.submit(engine, "import", payload, actor=actor, file=(name, data))
+
+
+def run_import_job(ctx: jobs.JobContext) -> dict[str, Any]:
+    """The ``import`` job: import the uploaded file as its owner, report as result.
+
+    The job is marked done inside the import's transaction, so a worker that dies
+    half-way leaves neither the batch nor a finished job behind.
+    """
+    if ctx.file is None:
+        raise DataError("the uploaded file of this job is gone")
+    name, data = ctx.file
+    actor = Actor(**ctx.payload["actor"])
+
+    def progress(done: int, total: int) -> None:
+        ctx.progress(done, total, "writing rows")
+
+    def finish(conn: Connection, report: ImportReport) -> None:
+        ctx.complete(conn, report.to_dict())
+
+    ctx.progress(0, 0, "checking the file")
+    report = import_bytes(
+        ctx.engine,
+        data,
+        name,
+        fmt=ctx.payload.get("fmt"),
+        actor=actor,
+        progress=progress,
+        after_write=finish,
+    )
+    return report.to_dict()
+
+
+# --- the Kolada API ---------------------------------------------------------------
+
+
 def _known_indicator_ids(engine: Engine, ids: Iterable[str]) -> set[str]:
-    wanted = list(ids)
-    with engine.connect() as conn:
-        return set(
-            conn.execute(
-                select(indicators.c.id).where(indicators.c.id.in_(wanted))
-            ).scalars()
-        )
+    with read_transaction(engine) as conn:
+        return catalog_repo.indicator_ids(conn, ids)
 
 
 def fetch_kolada(
@@ -478,8 +414,8 @@ def fetch_kolada(
     """Fetch values from the Kolada API and import them as one batch.
 
     KPI metadata missing from the database is fetched first (``/kpi/{ids}``); for
-    organisational units (``ous``) their metadata is fetched (``/ou/{ids}``) and stored
-    as units. ``on_page(pages, rows)`` reports download progress.
+    organisational units (``ous``) their metadata is fetched (``/ou/{ids}``); both are
+    stored in the import's own transaction, so a failed fetch or import stores none. ``on_page(pages, rows)`` reports download progress.
 
     Raises
     ------
@@ -492,19 +428,15 @@ def fetch_kolada(
         raise DataError("give at least one KPI id (--kpi N00945)", field="kpi")
     missing = sorted(set(kpis) - _known_indicator_ids(engine, kpis))
     meta = indicators_from_records(client.kpis(missing)) if missing else []
-    if ous:
-        unit_rows = client._values(f"ou/{','.join(ous)}")
-        upsert_units(
-            engine,
-            [
-                Unit(
-                    code=str(u["id"]),
-                    name=str(u.get("title") or u["id"])[:200],
-                    organisation_code=str(u.get("municipality", "")),
-                )
-                for u in unit_rows
-            ],
+    unit_rows = [
+        Unit(
+            code=str(u["id"]),
+            name=str(u.get("title") or u["id"])[:200],
+            organisation_code=str(u.get("municipality", "")),
         )
+        for u in (client.ou_metadata(list(ous)) if ous else [])
+    ]
+    if ous:
         pages = client.ou_values(kpis, list(ous), years)
     else:
         pages = client.values(kpis, municipalities, years)
@@ -527,4 +459,5 @@ def fetch_kolada(
         actor=actor,
         progress=progress,
         indicators_meta=meta,
+        units_meta=unit_rows,
     )

@@ -200,6 +200,10 @@ class KoladaClient:
             "ou", {"municipality": municipality} if municipality else None
         )
 
+    def ou_metadata(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Metadata (id, title, municipality) of the organisational units ``ids``."""
+        return self._values(f"ou/{','.join(ids)}") if ids else []
+
     def values(
         self,
         kpis: Sequence[str],

@@ -3,6 +3,11 @@
 SQLite: DB-API ``executemany`` with plain tuples in chunks of 100,000 rows.
 PostgreSQL: ``COPY ... FROM STDIN`` (psycopg 3) with a text buffer written by pandas.
 Neither path builds an ORM object or runs Python code per row beyond tuple creation.
+
+Both paths talk to the DB-API driver directly, so they meet raw ``sqlite3`` and
+``psycopg`` errors: each function translates them into
+:class:`~tillit.core.errors.Conflict` (:func:`tillit.store.errors.translated`, with the
+import's own words), so that nothing above the store sees a driver error.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
+from tillit.store.errors import translated
 from tillit.store.tables import observations
 
 __all__ = [
     "BULK_MIN",
+    "BUSY",
     "CHUNK",
+    "CLASH",
     "INSERT_COLUMNS",
     "bulk_load",
     "count_observations",
@@ -59,20 +67,21 @@ _EXISTING = (
 )
 
 Progress = Callable[[int], None]
+BUSY = "the database is busy with another import; try again in a moment"
+CLASH = (
+    "another import wrote some of these observations at the same time; "
+    "import the file again"
+)
 
 
 def _in_list(n: int, dialect: str) -> str:
     return ",".join(["?" if dialect == "sqlite" else "%s"] * n)
 
 
-def existing_observations(
+def _existing_observations(
     conn: Connection, indicator_ids: Sequence[str], org_ids: Sequence[int] | None
 ) -> pd.DataFrame:
-    """Stored observations of these indicators (and organisations, when given).
-
-    Returns a DataFrame with columns ``id, indicator_id, organisation_id, unit_id, period,
-    gender, value, count, status``; ``value`` and ``count`` are float64 with NaN for NULL.
-    """
+    """:func:`existing_observations` without the error translation."""
     dialect = conn.dialect.name
     cur = conn.connection.cursor()
     rows: list[tuple[Any, ...]] = []
@@ -148,14 +157,10 @@ def _copy_text(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def insert_observations(
+def _insert_observations(
     conn: Connection, frame: pd.DataFrame, progress: Progress | None = None
 ) -> int:
-    """Insert rows of ``frame`` (columns :data:`INSERT_COLUMNS`); return rows inserted.
-
-    ``progress(n)`` is called after each chunk with the number of rows just written.
-    The natural-key unique index rejects a key that already exists (the caller diffs first).
-    """
+    """:func:`insert_observations` without the error translation."""
     n = len(frame)
     if n == 0:
         return 0
@@ -186,10 +191,10 @@ def insert_observations(
     return n
 
 
-def update_observations(
+def _update_observations(
     conn: Connection, frame: pd.DataFrame, progress: Progress | None = None
 ) -> int:
-    """Set value, count, status and batch_id of existing rows (``frame.id``)."""
+    """:func:`update_observations` without the error translation."""
     n = len(frame)
     if n == 0:
         return 0
@@ -246,3 +251,36 @@ def bulk_load(conn: Connection, n_new: int) -> Iterator[bool]:
         ix.create(conn)
     for fk in fks:
         conn.execute(AddConstraint(fk))
+
+
+def existing_observations(
+    conn: Connection, indicator_ids: Sequence[str], org_ids: Sequence[int] | None
+) -> pd.DataFrame:
+    """Stored observations of these indicators (and organisations, when given).
+
+    Returns a DataFrame with columns ``id, indicator_id, organisation_id, unit_id, period,
+    gender, value, count, status``; ``value`` and ``count`` are float64 with NaN for NULL.
+    """
+    with translated(busy=BUSY, clash=CLASH):
+        return _existing_observations(conn, indicator_ids, org_ids)
+
+
+def insert_observations(
+    conn: Connection, frame: pd.DataFrame, progress: Progress | None = None
+) -> int:
+    """Insert rows of ``frame`` (columns :data:`INSERT_COLUMNS`); return rows inserted.
+
+    ``progress(n)`` is called after each chunk with the number of rows just written.
+    The natural-key unique index rejects a key that already exists (the caller diffs
+    first): a concurrent import that wrote the same key is a ``Conflict``.
+    """
+    with translated(busy=BUSY, clash=CLASH):
+        return _insert_observations(conn, frame, progress)
+
+
+def update_observations(
+    conn: Connection, frame: pd.DataFrame, progress: Progress | None = None
+) -> int:
+    """Set value, count, status and batch_id of existing rows (``frame.id``)."""
+    with translated(busy=BUSY, clash=CLASH):
+        return _update_observations(conn, frame, progress)

@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
-from tillit.store.errors import translated
+from tillit.store.errors import BUSY, CLASH, translated
 
 __all__ = [
     "Connection",
@@ -91,14 +91,17 @@ def is_initialised(engine: Engine) -> bool:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, *, busy: str = BUSY, clash: str = CLASH
+) -> Iterator[Connection]:
     """One read-then-write transaction; on SQLite it holds the write lock from the start.
 
     Commits when the block ends normally and rolls back on any exception. A busy
     database or a key clash (also at commit) leaves as :class:`~tillit.core.errors.
-    Conflict` (see :func:`tillit.store.errors.translated`).
+    Conflict` with the words ``busy`` or ``clash`` (see
+    :func:`tillit.store.errors.translated`).
     """
-    with translated(), engine.connect() as conn:
+    with translated(busy=busy, clash=clash), engine.connect() as conn:
         conn = conn.execution_options(sqlite_immediate=True)
         with conn.begin():
             yield conn

@@ -18,6 +18,8 @@ Security
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +111,27 @@ def _document_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the background job workers (``settings.job_workers``) and stop them."""
+    from tillit.services.jobs import WorkerPool
+
+    pool = WorkerPool(app.state.engine, app.state.settings.job_workers).start()
+    app.state.job_workers = pool
+    try:
+        yield
+    finally:
+        pool.stop()
+
+
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """Build the web app for ``settings`` (``engine`` overrides the database URL)."""
+    """Build the web app for ``settings`` (``engine`` overrides the database URL).
+
+    The app runs ``settings.job_workers`` background job workers while it serves
+    (:class:`tillit.services.jobs.WorkerPool`, started and stopped with the app).
+    """
     app = FastAPI(
+        lifespan=_lifespan,
         title="Tillit API",
         version=__version__,
         description=(
@@ -167,6 +187,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     app.include_router(compensation_api)
     app.include_router(compensation_pages)
+    from tillit.web.api.jobs import router as jobs_api  # background jobs (#14)
+
+    app.include_router(jobs_api)
     _document_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(

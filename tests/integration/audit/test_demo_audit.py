@@ -18,7 +18,9 @@ from tillit.domain.demo import PLANTED
 from tillit.domain.records import Actor
 from tillit.services import audit as au
 from tillit.services.demo import load_demo
+from tillit.services.demo.audit import load_demo_inventories
 from tillit.store.db import make_engine, upgrade
+from tillit.web.charts.audit import figures
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,13 +35,13 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     eng = make_engine(f"sqlite:///{path}")
     upgrade(eng)
     load_demo(eng, n_years=14)
-    assert au.load_demo_inventories(eng) == 6
+    assert load_demo_inventories(eng) == 6
     yield eng
     eng.dispose()
 
 
 def test_demo_inventories_load_once_and_link(demo_engine: Engine) -> None:
-    assert au.load_demo_inventories(demo_engine) == 0  # idempotent
+    assert load_demo_inventories(demo_engine) == 0  # idempotent
     invs = au.list_inventories(demo_engine, ADMIN)
     assert {i.organisation_code for i in invs} == {
         "0180",
@@ -89,5 +91,6 @@ def test_audit_finds_the_planted_facts_and_nothing_else(demo_engine: Engine) -> 
         rec.loc["U21466", "action"] == "slim" or rec.loc["U21454", "action"] == "slim"
     )
     assert rec.loc["DEMO_004", "hours_per_year"] > 0  # linked to the deviation reports
-    assert "DEMO_004" in rep.document["svg"]["icc"]
-    assert "U21401" in rep.document["svg"]["histograms"]
+    figs = figures(rep.document)
+    assert "DEMO_004" in figs["icc"]
+    assert "U21401" in figs["histograms"]

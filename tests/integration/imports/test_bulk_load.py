@@ -9,7 +9,8 @@ from sqlalchemy import Engine, inspect
 
 from tillit.domain.records import Indicator
 from tillit.services import catalog, imports
-from tillit.store import bulk, repo
+from tillit.store import bulk
+from tillit.store import followup as repo
 
 pytestmark = pytest.mark.integration
 
@@ -56,14 +57,14 @@ def test_bulk_mode_rebuilds_everything(
         used.append(n >= 1000)
         return cm
 
-    monkeypatch.setattr(imports, "bulk_load", spy)
+    monkeypatch.setattr(bulk, "bulk_load", spy)
     rep = imports.import_frame(engine, frame(engine, "BULK1"), source="t")
     assert rep.n_new == 2000 and used == [True]
     assert schema(engine) == before
     with engine.connect() as conn:
         assert repo.indicator_series(conn, "BULK1")["value"].sum() == sum(range(2000))
     # a failure inside bulk mode rolls the index drop back too
-    monkeypatch.setattr(imports, "update_observations", lambda *a: 1 / 0)
+    monkeypatch.setattr(bulk, "update_observations", lambda *a: 1 / 0)
     df2 = pd.concat(
         [frame(engine, "BULK2", 150), frame(engine, "BULK1").assign(value=-1.0)]
     )

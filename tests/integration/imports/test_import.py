@@ -14,7 +14,8 @@ from sqlalchemy import Engine, func, select
 from tillit.core.errors import DataError, PermissionDenied
 from tillit.domain.records import Actor, Indicator, Unit
 from tillit.services import catalog, imports
-from tillit.store import bulk, repo
+from tillit.store import bulk
+from tillit.store import followup as repo
 from tillit.store.tables import import_batches, observations, organisations
 
 pytestmark = pytest.mark.integration
@@ -137,7 +138,7 @@ def test_database_error_mid_write_rolls_back(
     def boom(*a: object, **k: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "update_observations", boom)
+    monkeypatch.setattr(bulk, "update_observations", boom)
     with pytest.raises(RuntimeError):
         imports.import_bytes(
             engine, csv(ind, ["0180,2019,T,2", "0180,2020,T,1"]), "b.csv"
@@ -328,13 +329,18 @@ def test_import_frame_in_chunks_reports_progress(
 def test_busy_database_and_concurrent_writes_are_conflicts(
     engine: Engine, ind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Raw driver errors below SQLAlchemy become Conflict inside the store."""
     import sqlite3
 
+    import psycopg
     from sqlalchemy.exc import OperationalError
 
     from tillit.core.errors import Conflict
 
     def locked(*a: object, **k: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    def wrapped_locked(*a: object, **k: object) -> None:
         raise OperationalError(
             "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
         )
@@ -344,12 +350,23 @@ def test_busy_database_and_concurrent_writes_are_conflicts(
             "UNIQUE constraint failed: observations.indicator_id"
         )
 
+    def pg_raced(*a: object, **k: object) -> None:
+        raise psycopg.errors.UniqueViolation("duplicate key value")
+
     data = csv(ind, ["0180,2020,T,1"])
-    monkeypatch.setattr(imports, "_import_checked", locked)
-    with pytest.raises(Conflict, match="busy"):
-        imports.import_bytes(engine, data, "a.csv")
-    monkeypatch.setattr(imports, "_import_checked", raced)
-    with pytest.raises(Conflict, match="again"):
+    for fail, words in (
+        (locked, "busy"),
+        (wrapped_locked, "busy"),
+        (raced, "again"),
+        (pg_raced, "again"),
+    ):
+        monkeypatch.setattr(bulk, "_existing_observations", fail)
+        with pytest.raises(Conflict, match=words) as info:
+            imports.import_bytes(engine, data, "a.csv")
+        assert "import" in info.value.message
+    monkeypatch.undo()
+    monkeypatch.setattr(bulk, "_insert_observations", raced)
+    with pytest.raises(Conflict, match="import the file again"):
         imports.import_bytes(engine, data, "a.csv")
 
 

@@ -151,8 +151,9 @@ def test_demo_rounds_show_some_groups_and_suppress_others(engine, actors) -> Non
 
 
 def test_burden_ledger_estimate_and_comparison(engine, actors) -> None:
-    audit = pytest.importorskip("tillit.services.audit")
-    audit.load_demo_inventories(engine)
+    from tillit.services.demo.audit import load_demo_inventories
+
+    load_demo_inventories(engine)
     est = sr.ledger_estimate(engine, actors["admin"], "0180")
     assert est is not None and est["hours_per_week"] > 0
     assert sr.ledger_estimate(engine, actors["admin"], "2580") is None  # no inventory

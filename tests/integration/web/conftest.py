@@ -56,13 +56,13 @@ def build_workspace(engine: Engine) -> None:
             [
                 {"id": "N00001", "title": "Nöjdhet med hemtjänsten", "area": "Äldreomsorg",
                      "unit_of_measure": "%", "divided_by_gender": True, "higher_is_better": True,
-                     "source": "test", "is_public": True, "is_demo": True},
+                     "direction_source": "test workspace: higher is better", "source": "test", "is_public": True, "is_demo": True},
                 {"id": "N00002", "title": "Sjukfrånvaro personal", "area": "Personal",
                      "unit_of_measure": "%", "divided_by_gender": False, "higher_is_better": False,
-                     "source": "test", "is_public": True, "is_demo": False},
+                     "direction_source": "test workspace: lower is better", "source": "test", "is_public": True, "is_demo": False},
                 {"id": "X00003", "title": "Hemlig indikator", "area": "Intern",
                      "unit_of_measure": "st", "divided_by_gender": False, "higher_is_better": None,
-                     "source": "test", "is_public": False, "is_demo": False},
+                     "direction_source": "", "source": "test", "is_public": False, "is_demo": False},
             ],
         )  # fmt: skip
         bid = conn.execute(

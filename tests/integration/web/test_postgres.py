@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tillit.config import Settings
+from tillit.services import jobs
 from tillit.store.db import make_engine, upgrade
 from tillit.web.app import create_app
 
@@ -78,11 +79,19 @@ def test_member_import_on_postgres(pg_client: TestClient) -> None:
         files={"file": ("g.csv", csv)},
         headers={"X-CSRF-Token": token},
     )
-    assert r.status_code == 201 and r.json()["n_new"] == 1
+    assert r.status_code == 202, r.text
+    engine = pg_client.app.state.engine  # type: ignore[attr-defined]
+    jobs.work(engine)
+    done = pg_client.get(r.json()["status_url"]).json()
+    assert done["status"] == "done" and done["result"]["n_new"] == 1
     bad = b"indicator,municipality,period,gender,value\nN00002,0180,2030,T,5.5\n"
     r = pg_client.post(
         "/api/v1/import",
         files={"file": ("s.csv", bad)},
         headers={"X-CSRF-Token": token},
     )
-    assert r.status_code == 403
+    assert r.status_code == 202
+    jobs.work(engine)
+    failed = pg_client.get(r.json()["status_url"]).json()
+    assert failed["status"] == "failed" and "own organisation" in failed["error"]
+    assert failed["result"]["status"] == 403 and failed["attempts"] == 1

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tillit.services import jobs
 from tillit.store.tables import observations
 
 from .conftest import PASSWORDS, csrf_of, sign_in
@@ -15,6 +16,21 @@ pytestmark = pytest.mark.integration
 
 CSV_0180 = b"indicator,municipality,period,gender,value\nN00002,0180,2030,T,6.5\n"
 CSV_1480 = b"indicator,municipality,period,gender,value\nN00002,1480,2030,T,6.5\n"
+
+
+def _upload(client, engine, token: str, name: str, data: bytes):
+    """Upload through the form, run the queued import job, open its page."""
+    r = client.post(
+        "/import",
+        data={"csrf_token": token},
+        files={"file": (name, data)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/"), r.text
+    queued = client.get(r.headers["location"])
+    assert queued.status_code == 200 and 'data-status="queued"' in queued.text
+    jobs.work(engine)
+    return client.get(r.headers["location"])
 
 
 def _count(engine) -> int:
@@ -62,34 +78,52 @@ def test_member_imports_for_own_organisation_only(client, app_engine) -> None:
     sign_in(client, "stockholm")
     token = csrf_of(client, "/import")
     before = _count(engine)
-    r = client.post(
-        "/import", data={"csrf_token": token}, files={"file": ("gbg.csv", CSV_1480)}
-    )
-    assert r.status_code == 403 and "own organisation" in r.text
+    r = _upload(client, engine, token, "gbg.csv", CSV_1480)
+    assert 'id="import-error"' in r.text and "own organisation" in r.text
     assert _count(engine) == before
-    r = client.post(
-        "/import", data={"csrf_token": token}, files={"file": ("sthlm.csv", CSV_0180)}
-    )
+    r = _upload(client, engine, token, "sthlm.csv", CSV_0180)
     assert r.status_code == 200, r.text
     assert re.search(r'id="n-new">1<', r.text)
     assert _count(engine) == before + 1
     # the same file again changes nothing
-    r = client.post(
-        "/import", data={"csrf_token": token}, files={"file": ("sthlm.csv", CSV_0180)}
-    )
+    r = _upload(client, engine, token, "sthlm.csv", CSV_0180)
     assert re.search(r'id="n-new">0<', r.text) and _count(engine) == before + 1
+    # the import page lists the member's own jobs
+    assert "sthlm.csv" in client.get("/import").text
 
 
 def test_bad_import_names_file_row_and_field(client, app_engine) -> None:
     sign_in(client, "stockholm")
     token = csrf_of(client, "/import")
     bad = b"indicator,municipality,period,gender,value\nN00002,0180,2031,T,abc\n"
-    r = client.post(
-        "/import", data={"csrf_token": token}, files={"file": ("bad.csv", bad)}
-    )
-    assert r.status_code == 422
+    r = _upload(client, app_engine[1], token, "bad.csv", bad)
     assert "bad.csv" in r.text and "value" in r.text and "Traceback" not in r.text
-    assert 'id="import-error"' in r.text
+    assert 'id="import-error"' in r.text and 'data-status="failed"' in r.text
+
+
+def test_jobs_are_seen_by_their_owner_only(client, app_engine) -> None:
+    sign_in(client, "stockholm")
+    token = csrf_of(client, "/import")
+    r = client.post(
+        "/import",
+        data={"csrf_token": token},
+        files={"file": ("own.csv", CSV_0180)},
+        follow_redirects=False,
+    )
+    where = r.headers["location"]
+    api = "/api/v1" + where
+    assert client.get(api).json()["status"] == "queued"
+    client.post("/signout", data={"csrf_token": token})
+    assert client.get(api).status_code == 403
+    assert client.get(where).status_code == 403
+    sign_in(client, "goteborg")
+    assert client.get(api).status_code == 403
+    sign_in(client, "admin")
+    assert client.get(api).status_code == 200
+    assert client.get("/api/v1/jobs/999999").status_code == 404
+    jobs.work(app_engine[1])
+    done = client.get(api).json()
+    assert done["status"] == "done" and done["result"]["filename"] == "own.csv"
 
 
 def test_csrf_is_refused(client) -> None:
@@ -114,8 +148,12 @@ def test_csrf_is_refused(client) -> None:
         files={"file": ("a.csv", CSV_0180)},
         headers={"X-CSRF-Token": before["csrf_token"]},
     )
-    assert r.status_code == 201, r.text
-    assert r.json()["ok"] is True and r.json()["n_rows"] == 1
+    assert r.status_code == 202, r.text
+    assert r.json()["ok"] is True and r.json()["job"]["status"] == "queued"
+    url = r.json()["status_url"]
+    jobs.work(client.app.state.engine)
+    done = client.get(url).json()
+    assert done["status"] == "done" and done["result"]["n_rows"] == 1
 
 
 def test_sign_in_out_and_wrong_password(client) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pandas as pd
@@ -147,24 +146,17 @@ def test_to_dict_is_strict_json_with_stable_keys() -> None:
     assert "Signal audit of 11 indicators" in res.summary()
 
 
-def test_html_report_is_self_contained(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_csv_export_and_figure_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
     res, _ = _audit(4)
-    html = res.to_html()
-    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") >= 4
-    assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:)?//""", html)
-    assert "<script" not in html and "@import" not in html
-    assert "noise" in html and "What to add" in html
     path = tmp_path / "audit.csv"
-    res.to_csv(path)
+    res.tidy().to_csv(path, index=False)
     back = pd.read_csv(path)
     assert list(back["indicator"]) == list(res.tidy()["indicator"])
-
-
-def test_html_escapes_indicator_names() -> None:
-    p = random_panel(3, 40, 5, seed=1)
-    p = IndicatorPanel(p.values, ("<b>x</b>", "a&b", "c"), p.units, p.years)
-    html = audit_signals(p).to_html()
-    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    data = res.figure_data()
+    assert data["heatmap"]["indicators"] == list(res.indicators)
+    assert len(data["heatmap"]["r"]) == len(res.indicators)
+    assert set(data["histograms"]) == {str(t) for t in res.gaming["indicator"]}
+    json.dumps(data, allow_nan=False)
 
 
 def test_input_errors() -> None:
@@ -217,10 +209,14 @@ def test_degenerate_indicators_become_diagnostics_not_crashes() -> None:
     )
     res = audit_signals(panel, targets=["half=50:2004", "constant=7:2003"])
     rec = res.recommendations
-    assert (
-        rec.loc["empty", "action"] == "drop" and rec.loc["constant", "action"] == "drop"
-    )
+    # what cannot be measured is not assessed, and nothing is recommended from it (#12)
+    assert rec.loc["empty", "action"] == "not assessed"
+    assert rec.loc["empty", "not_assessed"] == "reliability_one_year"
+    assert rec.loc["constant", "action"] == "not assessed"
+    assert rec.loc["constant", "not_assessed"] == "reliability"
+    assert np.isnan(rec.loc["constant", "score"]) and np.isnan(rec.loc["empty", "rank"])
+    assert "not assessed" in rec.loc["constant", "evidence"]
     assert rec.loc["ok", "action"] == "keep" and np.isfinite(rec.loc["half", "icc"])
     assert any("fewer than 20" in d for d in res.diagnostics)
     json.dumps(res.to_dict(), allow_nan=False)
-    assert "<svg" in res.to_html()
+    json.dumps(res.figure_data(), allow_nan=False)

@@ -7,8 +7,9 @@ Two halves, pure numpy/scipy/pandas:
   staff group, demander and in total; burden per employee; change between inventories.
 * :func:`audit_signals` audits an :class:`IndicatorPanel` (indicators x municipalities x
   years) for reliability, redundancy, validity and gaming, and ranks what to drop or slim
-  by hours saved per unit of information lost; :class:`SignalAudit` renders a
-  self-contained HTML report.
+  by hours saved per unit of information lost (codes and numbers; the HTML report
+  and its figures are drawn outside ``core``: ``tillit.services.audit.report`` and
+  ``tillit.web.charts.audit``).
 
 See ``docs/audit.md``.
 """
@@ -31,16 +32,25 @@ from tillit.core.audit.reliability import (
 from tillit.core.audit.signals import SignalAudit, audit_signals
 from tillit.core.audit.simulate import planted_inventory, planted_panel, random_panel
 from tillit.core.audit.template import (
+    COMPARED_COLUMNS,
     DEMANDERS,
+    EXAMPLE_ROWS,
     REQUIRED_COLUMNS,
+    STORED_COLUMNS,
+    TEMPLATE_COLUMNS,
     read_inventory,
+    template_csv,
     validate_inventory,
 )
 from tillit.core.audit.validity import adjust_pvalues, validity
 
 __all__ = [
+    "COMPARED_COLUMNS",
     "DEMANDERS",
+    "EXAMPLE_ROWS",
     "REQUIRED_COLUMNS",
+    "STORED_COLUMNS",
+    "TEMPLATE_COLUMNS",
     "IndicatorPanel",
     "Ledger",
     "LedgerChange",
@@ -62,6 +72,7 @@ __all__ = [
     "redundancy",
     "reliability",
     "retest_correlation",
+    "template_csv",
     "unique_share",
     "validate_inventory",
     "validity",

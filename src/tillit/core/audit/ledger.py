@@ -29,22 +29,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tillit.core.audit.template import read_inventory, validate_inventory
+from tillit.core.audit.template import (
+    COMPARED_COLUMNS,
+    read_inventory,
+    validate_inventory,
+)
 from tillit.core.errors import DataError
 from tillit.core.results import jsonable
 
 __all__ = ["BY_KEYS", "Ledger", "LedgerChange"]
 
 BY_KEYS = ("requirement_id", "unit", "staff_group", "demanded_by", "dimension")
-_COMPARED = (
-    "demanded_by",
-    "staff_group",
-    "unit",
-    "frequency_per_year",
-    "minutes_per_occurrence",
-    "reporters",
-    "hourly_cost_sek",
-)
+_COMPARED = COMPARED_COLUMNS
 
 
 def _with_burden(inv: pd.DataFrame) -> pd.DataFrame:

@@ -16,8 +16,12 @@ Per audited indicator (criteria are the yardstick, not audited):
   indicator (shared equally among the indicators one requirement feeds);
 * **score** = hours saved / max(information, 0.01): hours saved per unit of information
   lost; candidates are ranked by it, largest first;
-* **action**: ``drop`` (unreliable or not valid), else ``slim`` (redundant and not the
-  most informative of its cluster, which is kept), else ``review target`` (gamed), else
+* **action**: ``not assessed`` when a measure the recommendation rests on cannot be
+  computed (``not_assessed`` says which: ``reliability_one_year`` when no municipality
+  has two years of values, ``reliability`` or ``redundancy`` otherwise); then nothing
+  is recommended, no information or score is given and the indicator is not ranked.
+  Else ``drop`` (unreliable or not valid), else ``slim`` (redundant and not the most
+  informative of its cluster, which is kept), else ``review target`` (gamed), else
   ``keep``.
 
 Gaps: quality dimensions (the ledger's ``dimension`` column) that carry hours but have no
@@ -33,13 +37,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["INFO_FLOOR", "gaps", "recommend"]
+__all__ = ["INFO_FLOOR", "NOT_ASSESSED", "gaps", "recommend"]
 
 INFO_FLOOR = 0.01
 
 
+NOT_ASSESSED = {
+    "reliability_one_year": "reliability needs two or more years of values per "
+    "municipality (this indicator has {n_years})",
+    "reliability": "reliability (ICC) cannot be computed from these values",
+    "redundancy": "the unique share cannot be computed from these values",
+}
+
+
 def _evidence(r: Mapping[Any, Any]) -> str:
     """One line of evidence for one indicator."""
+    if r["not_assessed"]:
+        why = NOT_ASSESSED[r["not_assessed"]].format(n_years=int(r["n_years"]))
+        return f"not assessed: {why}"
     parts = [
         f"ICC {r['icc']:.2f} [{r['icc_low']:.2f}, {r['icc_high']:.2f}]",
         f"unique {r['unique_share']:.2f} (nearest {r['nearest']} r={r['nearest_r']:.2f})",
@@ -130,10 +145,21 @@ def recommend(
     gam_ev = _gaming_flags(gaming, alpha)
     gam_txt = np.array([gam_ev.get(k, "") for k in names], dtype=object)
     hrs = hours.reindex(table.index).fillna(0.0).to_numpy(float)
+    years = (
+        table["n_years"].to_numpy(float)
+        if "n_years" in table
+        else np.full(len(names), np.nan)
+    )
+    missing = np.select(
+        [~np.isfinite(icc) & (years < 2), ~np.isfinite(icc), ~np.isfinite(uniq)],
+        ["reliability_one_year", "reliability", "redundancy"],
+        "",
+    ).astype(object)
+    assessed_all = missing == ""
     rel = np.clip(np.nan_to_num(icc, nan=0.0), 0.0, 1.0)
-    info = uniq * rel * validity
-    score = hrs / np.maximum(info, INFO_FLOOR)
-    unreliable = np.nan_to_num(icc, nan=-1.0) < min_icc
+    info = np.where(assessed_all, uniq * rel * validity, np.nan)
+    score = np.where(assessed_all, hrs / np.maximum(info, INFO_FLOOR), np.nan)
+    unreliable = np.isfinite(icc) & (np.nan_to_num(icc, nan=0.0) < min_icc)
     redundant = (uniq < min_unique) | (
         np.abs(table["nearest_r"].to_numpy(float)) > threshold
     )
@@ -142,8 +168,8 @@ def recommend(
     keeper, size = _keepers(table["cluster"].to_numpy(), rel * validity)
     slim = redundant & (size > 1) & (keeper != np.arange(len(names)))
     action = np.select(
-        [unreliable | not_valid, slim, gam_txt != ""],
-        ["drop", "slim", "review target"],
+        [~assessed_all, unreliable | not_valid, slim, gam_txt != ""],
+        ["not assessed", "drop", "slim", "review target"],
         "keep",
     ).astype(object)
     t = table.copy()
@@ -156,13 +182,17 @@ def recommend(
     t["hours_per_year"], t["information"], t["score"] = hrs, info, score
     t["unreliable"], t["redundant"], t["not_valid"] = unreliable, redundant, not_valid
     t["keep_instead"] = np.where(action == "slim", names[keeper], "")
+    t["not_assessed"], t["n_years"] = missing, years
     t["action"] = action
     t["evidence"] = [_evidence(r) for r in t.to_dict(orient="records")]
     cand = np.flatnonzero((action == "drop") | (action == "slim"))
     rank = np.full(len(names), np.nan)
     rank[cand[np.lexsort((-hrs[cand], -score[cand]))]] = np.arange(1, cand.size + 1)
     t["rank"] = rank
-    return t.iloc[np.lexsort((-score, np.nan_to_num(rank, nan=np.inf)))]
+    order = np.lexsort(
+        (-np.nan_to_num(score, nan=-np.inf), np.nan_to_num(rank, nan=np.inf))
+    )
+    return t.iloc[order]
 
 
 def gaps(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,6 +56,8 @@ _TIDY_COLS = [
     "not_valid",
     "gamed",
     "keep_instead",
+    "not_assessed",
+    "n_years",
     "evidence",
 ]
 
@@ -114,7 +115,7 @@ class SignalAudit:
             + ": "
             + ", ".join(
                 f"{counts.get(a, 0)} {a}"
-                for a in ("drop", "slim", "review target", "keep")
+                for a in ("drop", "slim", "review target", "keep", "not assessed")
             ),
             "",
             f"{'rank':>4} {'indicator':<16} {'action':<14} {'h/yr':>9} {'info':>6}  evidence",
@@ -133,15 +134,18 @@ class SignalAudit:
         lines += [f"note: {d}" for d in self.diagnostics]
         return "\n".join(lines)
 
-    def to_csv(self, path: str | Path) -> None:
-        """Write :meth:`tidy` as CSV."""
-        self.tidy().to_csv(path, index=False)
-
-    def to_html(self) -> str:
-        """A self-contained HTML report (inline SVG plots, no external assets)."""
-        from tillit.core.audit.report import render_html
-
-        return render_html(self)
+    def figure_data(self, max_heatmap: int = 60) -> dict[str, Any]:
+        """The numbers behind the report's figures (JSON): the between-municipality
+        correlation matrix (up to ``max_heatmap`` indicators, else None) and the
+        histograms around each gaming target."""
+        heat = None
+        if len(self.indicators) <= max_heatmap:
+            heat = {
+                "indicators": list(self.indicators),
+                "r": self.redundancy.r_between.tolist(),
+            }
+        out: dict[str, Any] = jsonable({"heatmap": heat, "histograms": self.histograms})
+        return out
 
 
 def _targets(targets: Sequence[Target | str]) -> list[Target]:
@@ -192,54 +196,23 @@ def audit_signals(
     bunching
         Extra arguments to :func:`~tillit.core.audit.gaming.bunching`.
     """
-    crit = tuple(dict.fromkeys(criteria))
-    for c in crit:
-        panel.index(c)
-    inds = (
-        tuple(indicators)
-        if indicators
-        else tuple(i for i in panel.indicators if i not in crit)
-    )
-    if not inds:
-        raise DataError("no indicators to audit", field="indicator")
-    sub = panel.select(list(inds))
+    crit, inds, sub = _inputs(panel, indicators, criteria)
     x = sub.values
-    if x.shape[1] < 5:
-        raise EstimationError(f"the audit needs at least 5 units, got {x.shape[1]}")
-    diags: list[str] = []
     rel = reliability(x, level=level, n_treated=n_treated, alpha=alpha, power=power)
     rel.index = pd.Index(inds, name="indicator")
+    rel["n_years"] = np.isfinite(x).any(axis=1).sum(axis=1)
     red = redundancy(x, inds, threshold=threshold)
-    y = center_by_year(x)
     val = None
     if crit:
         cx = center_by_year(panel.select(list(crit)).values)
-        val = validity(y, inds, cx, crit, level=level, method=method)
+        val = validity(center_by_year(x), inds, cx, crit, level=level, method=method)
     tg = _targets(targets)
-    targeted = {t.indicator for t in tg}
-    controls = [i for i, k in enumerate(inds) if k not in targeted]
-    gam, hists = gaming_table(x, inds, sub.years, tg, controls, **(bunching or {}))
-    gam["bunching_q"] = adjust_pvalues(gam["bunching_p"].to_numpy(float), method)
-    gam["shift_q"] = adjust_pvalues(gam["shift_p"].to_numpy(float), method)
-    if tg and not controls:
-        diags.append(
-            "no untargeted indicator: level shifts tested without a comparison"
-        )
-    table = rel.join(red.tidy().set_index("indicator"))
+    gam, hists, controls = _gaming(x, inds, sub.years, tg, method, bunching)
     hours = (
         ledger.hours_by_indicator() if ledger is not None else pd.Series(dtype=float)
     )
-    if ledger is None:
-        diags.append("no ledger: hours saved are 0 and the ranking is by information")
-    elif not set(hours.index) & set(inds):
-        diags.append("no ledger requirement is linked to an audited indicator")
-    if not crit:
-        diags.append("no criteria: validity not assessed (counted as 1)")
-    few = rel.index[rel["n_units"] < 20].tolist()
-    if few:
-        diags.append("fewer than 20 municipalities with data: " + ", ".join(few))
     rec = recommend(
-        table,
+        rel.join(red.tidy().set_index("indicator")),
         val,
         gam,
         hours,
@@ -265,29 +238,95 @@ def audit_signals(
         "shrinkage": red.shrinkage,
         "targets": [t.__dict__ for t in tg],
     }
+    diags = _diagnostics(rel, inds, crit, tg, controls, ledger, hours)
     return SignalAudit(
         inds,
         crit,
         rec,
         red,
-        val
-        if val is not None
-        else pd.DataFrame(
-            columns=[
-                "indicator",
-                "criterion",
-                "level",
-                "r",
-                "ci_low",
-                "ci_high",
-                "p_value",
-                "p_adjusted",
-                "n",
-            ]
-        ),
+        val if val is not None else pd.DataFrame(columns=list(_VALIDITY_COLS)),
         gam,
         gp,
         hists,
         settings,
-        tuple(diags),
+        diags,
     )
+
+
+def _inputs(
+    panel: IndicatorPanel, indicators: Sequence[str] | None, criteria: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], IndicatorPanel]:
+    """Criteria, audited indicators (default: all but the criteria) and their panel."""
+    crit = tuple(dict.fromkeys(criteria))
+    for c in crit:
+        panel.index(c)
+    inds = (
+        tuple(indicators)
+        if indicators
+        else tuple(i for i in panel.indicators if i not in crit)
+    )
+    if not inds:
+        raise DataError("no indicators to audit", field="indicator")
+    sub = panel.select(list(inds))
+    if sub.values.shape[1] < 5:
+        raise EstimationError(
+            f"the audit needs at least 5 units, got {sub.values.shape[1]}"
+        )
+    return crit, inds, sub
+
+
+_VALIDITY_COLS = (
+    "indicator",
+    "criterion",
+    "level",
+    "r",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "n",
+)
+
+
+def _gaming(
+    x: np.ndarray,
+    inds: tuple[str, ...],
+    years: tuple[int, ...],
+    tg: list[Target],
+    method: str,
+    bunching: dict[str, Any] | None,
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]], list[int]]:
+    """The gaming table with adjusted p-values, its histograms and the controls used."""
+    targeted = {t.indicator for t in tg}
+    controls = [i for i, k in enumerate(inds) if k not in targeted]
+    gam, hists = gaming_table(x, inds, years, tg, controls, **(bunching or {}))
+    gam["bunching_q"] = adjust_pvalues(gam["bunching_p"].to_numpy(float), method)
+    gam["shift_q"] = adjust_pvalues(gam["shift_p"].to_numpy(float), method)
+    return gam, hists, controls
+
+
+def _diagnostics(
+    rel: pd.DataFrame,
+    inds: tuple[str, ...],
+    crit: tuple[str, ...],
+    tg: list[Target],
+    controls: list[int],
+    ledger: Ledger | None,
+    hours: pd.Series,
+) -> tuple[str, ...]:
+    """What the reader of the result should know about its inputs."""
+    diags: list[str] = []
+    if tg and not controls:
+        diags.append(
+            "no untargeted indicator: level shifts tested without a comparison"
+        )
+    if ledger is None:
+        diags.append("no ledger: hours saved are 0 and the ranking is by information")
+    elif not set(hours.index) & set(inds):
+        diags.append("no ledger requirement is linked to an audited indicator")
+    if not crit:
+        diags.append("no criteria: validity not assessed (counted as 1)")
+    few = rel.index[rel["n_units"] < 20].tolist()
+    if few:
+        diags.append("fewer than 20 municipalities with data: " + ", ".join(few))
+    return tuple(diags)

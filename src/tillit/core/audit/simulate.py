@@ -16,6 +16,7 @@ import pandas as pd
 
 from tillit.core.audit.gaming import Target
 from tillit.core.audit.panel import IndicatorPanel
+from tillit.core.audit.template import REQUIRED_COLUMNS
 
 __all__ = ["planted_inventory", "planted_panel", "random_panel"]
 
@@ -206,17 +207,5 @@ def planted_inventory() -> pd.DataFrame:
             "medication safety",
         ),
     ]
-    cols = [
-        "requirement_id",
-        "title",
-        "demanded_by",
-        "staff_group",
-        "unit",
-        "frequency_per_year",
-        "minutes_per_occurrence",
-        "reporters",
-        "hourly_cost_sek",
-        "indicator_ids",
-        "dimension",
-    ]
+    cols = [*REQUIRED_COLUMNS, "indicator_ids", "dimension"]
     return pd.DataFrame(rows, columns=cols).astype(str)

@@ -37,11 +37,16 @@ import pandas as pd
 from tillit.core.errors import DataError
 
 __all__ = [
+    "COMPARED_COLUMNS",
     "DEMANDERS",
+    "EXAMPLE_ROWS",
     "NUMERIC_COLUMNS",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "STORED_COLUMNS",
+    "TEMPLATE_COLUMNS",
     "read_inventory",
+    "template_csv",
     "validate_inventory",
 ]
 
@@ -57,6 +62,22 @@ REQUIRED_COLUMNS = (
     "hourly_cost_sek",
 )
 OPTIONAL_COLUMNS = ("indicator_ids", "inventory", "dimension")
+TEMPLATE_COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+"""Every column of the template, in its order: the one schema of a burden inventory."""
+STORED_COLUMNS = (*REQUIRED_COLUMNS, "dimension")
+"""The columns a stored requirement keeps (its ``indicator_ids`` are links)."""
+COMPARED_COLUMNS = tuple(
+    c for c in REQUIRED_COLUMNS if c not in ("requirement_id", "title")
+)
+"""The columns whose change makes a requirement "changed" between inventories."""
+EXAMPLE_ROWS = (
+    ("HT01", "Daily visit documentation in the care record", "state",
+     "assistant nurse", "home care", "220", "12", "85", "410", "", "2026-03",
+     "continuity"),
+    ("HT02", "Time registration per visit for the purchaser", "purchaser",
+     "assistant nurse", "home care", "240", "6", "85", "410", "", "2026-03", "cost"),
+)  # fmt: skip
+"""Two example rows (in :data:`TEMPLATE_COLUMNS` order) for the downloadable template."""
 NUMERIC_COLUMNS = (
     "frequency_per_year",
     "minutes_per_occurrence",
@@ -74,6 +95,18 @@ _DEMANDER_ALIASES = {
     "beställare": "purchaser",
     "annan": "other",
 }
+
+
+def template_csv() -> str:
+    """The template as CSV text: the header and :data:`EXAMPLE_ROWS`.
+
+    Examples
+    --------
+    >>> template_csv().splitlines()[0].split(",")[:3]
+    ['requirement_id', 'title', 'demanded_by']
+    """
+    lines = [",".join(TEMPLATE_COLUMNS), *(",".join(r) for r in EXAMPLE_ROWS)]
+    return "\n".join(lines) + "\n"
 
 
 def read_inventory(path: str | Path) -> pd.DataFrame:
@@ -205,5 +238,5 @@ def validate_inventory(df: pd.DataFrame, *, source: str | None = None) -> pd.Dat
     ]
     for col in ("inventory", "dimension"):
         out[col] = _text(low, col) if col in low else ""
-    out = out[[*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]]
+    out = out[list(TEMPLATE_COLUMNS)]
     return out

@@ -295,6 +295,7 @@ def _indicator_record(ind: dict[str, Any], seed: int) -> Indicator:
         + ("" if ind["invented"] else f" (calibrated on Kolada {ind['id']})"),
         is_public=True,
         is_demo=True,
+        direction_source="DEMO: the demo specification (docs/demo.md)",
     )
 
 

@@ -22,13 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
-
 from tillit.domain.demo import demo_pilots as _domain_pilots
 from tillit.domain.demo import generate_demo
 from tillit.services import catalog, imports
-from tillit.store.db import write_transaction
-from tillit.store.tables import import_batches, organisations
+from tillit.store import catalog as catalog_repo
+from tillit.store import imports as imports_repo
+from tillit.store.db import Engine, read_transaction, write_transaction
 
 __all__ = ["demo_filename", "demo_pilots", "load_demo", "write_demo_pilots"]
 
@@ -61,42 +60,26 @@ def write_demo_pilots(path: Path, seed: int = 2016, scale: float = 1.0) -> Path:
 
 
 def _loaded_batch(engine: Engine, filename: str) -> int | None:
-    with engine.connect() as conn:
-        found: int | None = conn.execute(
-            select(import_batches.c.id)
-            .where(import_batches.c.source == "demo")
-            .where(import_batches.c.filename == filename)
-            .order_by(import_batches.c.id)
-            .limit(1)
-        ).scalar()
-    return found
+    with read_transaction(engine) as conn:
+        return imports_repo.find_batch(conn, "demo", filename)
 
 
 def _upsert_demo_organisations(engine: Engine, orgs: Any) -> None:
     """Insert organisations the geography lacks (scale > 1 clones); flag all as demo."""
-    codes = orgs["code"].tolist()
+    rows = [
+        {
+            "code": r.code,
+            "name": r.name,
+            "kind": r.kind,
+            "county_code": r.county_code or None,
+            "skr_group": r.skr_group or None,
+            "is_demo": True,
+        }
+        for r in orgs.itertuples(index=False)
+    ]
     with write_transaction(engine) as conn:
-        have = set(conn.execute(select(organisations.c.code)).scalars())
-        new = [
-            {
-                "code": r.code,
-                "name": r.name,
-                "kind": r.kind,
-                "county_code": r.county_code or None,
-                "skr_group": r.skr_group or None,
-                "is_demo": True,
-            }
-            for r in orgs.itertuples(index=False)
-            if r.code not in have
-        ]
-        if new:
-            conn.execute(organisations.insert(), new)
-        for k in range(0, len(codes), 500):
-            conn.execute(
-                update(organisations)
-                .where(organisations.c.code.in_(codes[k : k + 500]))
-                .values(is_demo=True)
-            )
+        catalog_repo.insert_organisations(conn, rows)
+        catalog_repo.flag_demo_organisations(conn, orgs["code"].tolist())
 
 
 def load_demo(

@@ -48,6 +48,7 @@ from tillit.store.tables.catalog import (
 )
 from tillit.store.tables.compensation import compensation_register, compensation_runs
 from tillit.store.tables.imports import import_batches, observations
+from tillit.store.tables.queue import job_files, jobs
 from tillit.store.tables.registry import (
     network_applications,
     network_members,
@@ -84,6 +85,8 @@ __all__ = [
     "evaluations",
     "import_batches",
     "indicators",
+    "job_files",
+    "jobs",
     "metadata",
     "network_applications",
     "network_members",

@@ -16,7 +16,8 @@ burden_staff            employees per staff group (and optionally unit) of an in
 audit_reports           the last signal-audit report per organisation (0 = none) and
                         request key (a hash of indicators, criteria, targets, settings,
                         the inventory's version and the newest import batch): the page's
-                        JSON document, the CSV and the self-contained HTML report
+                        JSON document and the CSV (the HTML report is drawn from the
+                        document when asked for; its column went in migration 0500)
 """
 
 from __future__ import annotations
@@ -142,7 +143,6 @@ audit_reports = Table(
     Column("key", String(64), nullable=False),
     Column("document", Text, nullable=False),
     Column("csv", Text, nullable=False),
-    Column("html", Text, nullable=False),
     Column("seconds", Float, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
     UniqueConstraint("organisation_id", "key", name="uq_audit_reports_org_key"),

@@ -71,11 +71,13 @@ indicators = Table(
     Column("area", String(200), nullable=False, server_default=""),
     Column("unit_of_measure", String(60), nullable=False, server_default=""),
     Column("divided_by_gender", Boolean, nullable=False, server_default="0"),
-    # NULL when direction is not meaningful (e.g. population)
+    # the direction counts only with its source (tillit.domain.direction): True/False
+    # higher/lower is better, NULL with a source: neither; any value without: unknown
     Column("higher_is_better", Boolean),
     Column("source", String(200), nullable=False, server_default=""),
     Column("is_public", Boolean, nullable=False, server_default="1"),
     Column("is_demo", Boolean, nullable=False, server_default="0"),
+    Column("direction_source", String(400), nullable=False, server_default=""),  # 0500
 )
 
 

@@ -69,5 +69,5 @@ def audit(
         targets=target, inventory_id=inventory, threshold=threshold,
         min_icc=min_icc, min_unique=min_unique,
     )  # fmt: skip
-    doc = {k: v for k, v in rep.document.items() if k != "svg"}
+    doc = {k: v for k, v in rep.document.items() if k != "figures"}
     return {**doc, "cached": rep.cached, "seconds": rep.seconds}

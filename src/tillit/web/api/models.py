@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 __all__ = [
     "ErrorOut",
+    "ImportJobOut",
     "ImportOut",
     "IndicatorDetailOut",
     "IndicatorOut",
+    "JobOut",
     "OrganisationOut",
     "PeerGroupOut",
     "PeerSetOut",
@@ -42,7 +46,11 @@ class IndicatorOut(BaseModel):
     area: str
     unit_of_measure: str
     divided_by_gender: bool
-    higher_is_better: bool | None
+    higher_is_better: bool | None = Field(
+        description="the direction to judge by: null unless a source says so"
+    )
+    direction: str = Field(description="higher, lower, neither or unknown")
+    direction_source: str = Field(description="who says so; empty when unknown")
     source: str
     is_public: bool
     is_demo: bool
@@ -84,14 +92,16 @@ class PeerSetOut(BaseModel):
 
 
 class RankingRowOut(BaseModel):
-    """One organisation in a ranking (1 = best)."""
+    """One organisation in a ranking (1 = best, or highest where no direction is known)."""
 
     org: str
     name: str | None
     value: float | None
     rank: float | None
     n: int
-    percentile: float | None = Field(description="0-100, 100 = best")
+    percentile: float | None = Field(
+        description="0-100: 100 = best where the direction is known, else highest"
+    )
     position: str
 
 
@@ -164,6 +174,8 @@ class ProfileRowOut(BaseModel):
     area: str
     unit_of_measure: str
     higher_is_better: bool | None
+    indicator_direction: str = Field(description="higher, lower, neither or unknown")
+    direction_source: str
     is_demo: bool
     year: int
     value: float | None
@@ -173,7 +185,7 @@ class ProfileRowOut(BaseModel):
     position: str
     slope: float | None
     se: float | None
-    direction: str | None
+    direction: str | None = Field(description="the trend's direction")
 
 
 class ProfileOut(BaseModel):
@@ -196,3 +208,34 @@ class ImportOut(BaseModel):
     duplicate_of: int | None
     source: str
     filename: str
+
+
+class JobOut(BaseModel):
+    """A background job: status, progress, result or error (``version`` 1)."""
+
+    version: int
+    id: int
+    kind: str
+    status: str = Field(description="queued, running, done or failed")
+    done: int
+    total: int = Field(description="0 while the total is not known")
+    percent: float | None
+    message: str
+    result: dict[str, Any] | None = Field(
+        description="the kind's result when done (an import: its report); when "
+        "failed, the error's file, row and field"
+    )
+    error: str
+    attempts: int
+    max_attempts: int
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+
+
+class ImportJobOut(BaseModel):
+    """An upload accepted as an import job; follow it at ``status_url``."""
+
+    ok: bool = True
+    job: JobOut
+    status_url: str

@@ -2,7 +2,8 @@
 
 Reads follow the same role rules as the pages (anonymous clients see public indicators
 only). The import endpoint needs a signed-in session and the ``X-CSRF-Token`` header
-(the token is in ``GET /api/v1/session``).
+(the token is in ``GET /api/v1/session``); it queues an import job whose status is at
+``GET /api/v1/jobs/{id}``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from tillit.core.errors import DataError, PermissionDenied
 from tillit.core.results import jsonable
 from tillit.domain import access
 from tillit.services import followup as fu
+from tillit.services import imports, jobs
 from tillit.web.api.models import (
     ErrorOut,
-    ImportOut,
+    ImportJobOut,
     IndicatorDetailOut,
     IndicatorOut,
     OrganisationOut,
@@ -219,26 +221,28 @@ def profile(
     }
 
 
-@router.post("/import", response_model=ImportOut, status_code=201)
-async def import_data(
+@router.post("/import", response_model=ImportJobOut, status_code=202)
+def import_data(
     request: Request,
     engine: EngineDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File(description="CSV or Kolada JSON")],
     x_csrf_token: Annotated[str, Header(max_length=200)] = "",
 ) -> dict[str, Any]:
-    """Import a CSV or Kolada JSON file (members for their own organisation, admins)."""
+    """Queue a CSV or Kolada JSON file as an import job (members for their own
+    organisation, admins); its report is the job's ``result`` at ``status_url``."""
     if not access.may_import(actor):
         raise PermissionDenied("sign in as an administrator or organisation member")
-    from tillit.services.imports import import_bytes
-    from tillit.web.pages.account import MAX_UPLOAD
-
-    data = await file.read(MAX_UPLOAD + 1)
     name = (file.filename or "upload")[-200:]
-    if len(data) > MAX_UPLOAD:
+    data = file.file.read(imports.MAX_UPLOAD + 1)
+    if len(data) > imports.MAX_UPLOAD:
         raise DataError("the file is larger than 50 MB", file=name)
-    report = import_bytes(engine, data, name, actor=actor)
-    return {"ok": True, **report.to_dict()}
+    job_id = imports.submit_upload(engine, actor, data, name)
+    return {
+        "ok": True,
+        "job": jobs.get_job(engine, actor, job_id).to_dict(),
+        "status_url": f"/api/v1/jobs/{job_id}",
+    }
 
 
 # ---- exports: the data behind every view ------------------------------------------

@@ -24,6 +24,7 @@ __all__ = [
     "fmt_number",
     "line_chart",
     "nice_ticks",
+    "open_svg",
     "sparkline",
 ]
 
@@ -120,7 +121,8 @@ def _ok(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
 
-def _open(title: str, desc: str, width: int, height: int, cls: str) -> str:
+def open_svg(title: str, desc: str, width: int, height: int, cls: str) -> str:
+    """The opening ``<svg>`` of a chart: ``role="img"``, ``<title>`` and ``<desc>``."""
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {cls}" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" '
@@ -227,7 +229,7 @@ def line_chart(
     if band is not None:
         ys_all += [float(v) for v in (*band.lo, *band.hi) if _ok(v)]  # type: ignore[arg-type]
     f = _Frame(width, height)
-    f.parts.append(_open(title, desc or title, width, height, "line-chart"))
+    f.parts.append(open_svg(title, desc or title, width, height, "line-chart"))
     if not ys_all:
         f.parts.append(
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" '
@@ -304,7 +306,7 @@ def dot_plot(
     """
     pts = sorted((p for p in points if _ok(p[1])), key=lambda p: p[1])
     f = _Frame(width, height)
-    f.parts.append(_open(title, desc or title, width, height, "dot-plot"))
+    f.parts.append(open_svg(title, desc or title, width, height, "dot-plot"))
     if not pts:
         f.parts.append("</svg>")
         return "".join(f.parts)

@@ -1,4 +1,6 @@
-"""Pages that change state: sign-in/out, language, import, user administration.
+"""Pages that change state: sign-in/out, language, user administration.
+
+The import pages are in :mod:`tillit.web.pages.imports`.
 
 Every POST form carries the session's CSRF token (hidden field ``csrf_token``),
 checked for every unsafe method by :func:`tillit.web.deps.require_csrf`.
@@ -8,11 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tillit.core.errors import DataError, PermissionDenied, TillitError
-from tillit.domain import access
+from tillit.core.errors import TillitError
 from tillit.domain.records import Actor
 from tillit.services import auth
 from tillit.services import followup as fu
@@ -20,10 +21,9 @@ from tillit.web.deps import ActorDep, EngineDep
 from tillit.web.i18n import LANGS
 from tillit.web.pages.render import render
 
-__all__ = ["MAX_UPLOAD", "router", "safe_next"]
+__all__ = ["router", "safe_next"]
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = 50 * 1024 * 1024
 
 Text = Annotated[str, Form(max_length=200)]
 
@@ -90,49 +90,6 @@ def signout(request: Request) -> RedirectResponse:
     if lang:
         request.session["lang"] = lang
     return RedirectResponse("/", status_code=303)
-
-
-def _require_importer(actor: Actor) -> None:
-    if not access.may_import(actor):
-        raise PermissionDenied(
-            "sign in as an administrator or organisation member to import"
-        )
-
-
-@router.get("/import", response_model=None)
-def import_form(request: Request, actor: ActorDep) -> HTMLResponse | RedirectResponse:
-    """The upload form (signed-in members and admins)."""
-    if access.is_public(actor):
-        return RedirectResponse("/signin?next=/import", status_code=303)
-    _require_importer(actor)
-    return render(request, "import.html", {"report": None, "error": None})
-
-
-@router.post("/import", response_class=HTMLResponse)
-async def import_upload(
-    request: Request,
-    engine: EngineDep,
-    actor: ActorDep,
-    file: Annotated[UploadFile, File()],
-) -> HTMLResponse:
-    """Import an uploaded CSV or Kolada JSON file; show the report or the error."""
-    _require_importer(actor)
-    from tillit.services.imports import import_bytes
-
-    data = await file.read(MAX_UPLOAD + 1)
-    name = (file.filename or "upload")[-200:]
-    try:
-        if len(data) > MAX_UPLOAD:
-            raise DataError("the file is larger than 50 MB", file=name)
-        report = import_bytes(engine, data, name, actor=actor)
-    except TillitError as err:
-        return render(
-            request,
-            "import.html",
-            {"report": None, "error": err, "error_dict": err.to_dict()},
-            status=err.status,
-        )
-    return render(request, "import.html", {"report": report.to_dict(), "error": None})
 
 
 @router.get("/admin/users", response_class=HTMLResponse)

@@ -9,62 +9,27 @@ read the inventory) with CSV and self-contained HTML exports.
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
+from tillit.core.audit import STORED_COLUMNS, template_csv
 from tillit.core.errors import DataError, PermissionDenied
 from tillit.domain import access
 from tillit.domain.records import Actor
 from tillit.services import audit as au
-from tillit.web.charts import PALETTE, fmt_number
+from tillit.web.charts.audit import bar_chart, figures
 from tillit.web.deps import ActorDep, EngineDep, lang_of
 from tillit.web.pages.render import render
 
-__all__ = ["bar_chart", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-TEMPLATE_CSV = (
-    "requirement_id,title,demanded_by,staff_group,unit,frequency_per_year,"
-    "minutes_per_occurrence,reporters,hourly_cost_sek,indicator_ids,inventory,dimension\n"
-    "HT01,Daily visit documentation in the care record,state,assistant nurse,home care,"
-    "220,12,85,410,,2026-03,continuity\n"
-    "HT02,Time registration per visit for the purchaser,purchaser,assistant nurse,"
-    "home care,240,6,85,410,,2026-03,cost\n"
-)
-
-
-def bar_chart(
-    items: list[tuple[str, float]], *, title: str, unit: str, width: int = 720
-) -> str:
-    """Horizontal bars (label, value), largest first; text escaped, no inline style."""
-    items = [(str(k), float(v)) for k, v in items if v == v][:25]
-    row, left, right = 22, 230, 90
-    height = 30 + row * max(len(items), 1)
-    top = max((v for _k, v in items), default=1.0) or 1.0
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" role="img" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
-        f"<title>{escape(title)}</title><desc>{escape(title)} ({escape(unit)})</desc>"
-    ]
-    for i, (label, v) in enumerate(items):
-        y = 20 + i * row
-        w = max(v, 0) / top * (width - left - right)
-        short = label if len(label) <= 34 else label[:32] + "…"
-        out.append(
-            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
-            f"{escape(short)}</text>"
-            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" '
-            f'fill="{PALETTE[0]}"><title>{escape(label)}: {escape(fmt_number(v))} '
-            f"{escape(unit)}</title></rect>"
-            f'<text x="{left + w + 4:.1f}" y="{y + 14}" font-size="12">'
-            f"{escape(fmt_number(v))}</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
+TEMPLATE_CSV = template_csv()
+_FIELDS = (*STORED_COLUMNS, "indicator_ids")
 
 
 def _charts(view: dict[str, Any], lang: str) -> dict[str, str]:
@@ -115,7 +80,7 @@ def burden_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLRes
 
 
 @router.get("/burden/template.csv")
-def template_csv() -> Response:
+def template_download() -> Response:
     """The documented template (two example rows)."""
     return Response(
         TEMPLATE_CSV,
@@ -125,23 +90,11 @@ def template_csv() -> Response:
 
 
 def _org_for(actor: Actor, form_org: str, engine: Any) -> str:
-    if actor.is_admin:
+    if access.is_admin(actor):
         return form_org
     if not access.is_member(actor) or actor.organisation_id is None:
         raise PermissionDenied("only members and administrators import inventories")
-    code = form_org.strip()
-    if not code:
-        from sqlalchemy import select
-
-        from tillit.store.tables import organisations
-
-        with engine.connect() as conn:
-            code = conn.execute(
-                select(organisations.c.code).where(
-                    organisations.c.id == actor.organisation_id
-                )
-            ).scalar_one()
-    return code
+    return form_org.strip() or au.own_organisation_code(engine, actor)
 
 
 @router.post("/burden/import", response_model=None)
@@ -152,10 +105,9 @@ async def import_page(request: Request, engine: EngineDep, actor: ActorDep) -> R
         org = _org_for(actor, str(form.get("organisation", "")), engine)
         upload = form.get("file")
         data, name = None, "form"
-        if upload is not None and hasattr(upload, "read"):
-            data = await upload.read()
-            name = getattr(upload, "filename", None) or "upload.csv"
-            data = data or None
+        if isinstance(upload, UploadFile):
+            data = await upload.read() or None
+            name = upload.filename or "upload.csv"
     finally:
         await form.close()
     inv = au.import_inventory(
@@ -203,9 +155,6 @@ def inventory_page(
         "audit/inventory.html",
         {**view, "charts": charts, "others": others, "demo": view["inventory"].is_demo},
     )
-
-
-_FIELDS = (*au._REQ_COLS, "indicator_ids")
 
 
 @router.post("/burden/{inventory_id}/requirement", response_model=None)
@@ -282,6 +231,7 @@ def audit_page(request: Request, engine: EngineDep, actor: ActorDep) -> HTMLResp
         rep = au.run_audit(engine, actor, **args)
         ctx.update(report=rep.document, cached=rep.cached, seconds=rep.seconds,
                    args=args, export=request.url.query)  # fmt: skip
+        ctx["figs"] = figures(rep.document, lang_of(request))
         ctx["demo"] = bool(rep.document.get("is_demo"))
     return render(request, "audit/report.html", ctx)
 
@@ -302,7 +252,7 @@ def audit_html(request: Request, engine: EngineDep, actor: ActorDep) -> Response
     """The self-contained HTML report (inline SVG, no scripts or external links)."""
     rep = au.run_audit(engine, actor, **_audit_args(request))
     return Response(
-        rep.html,
+        au.report_html(rep.document, figures(rep.document)),
         media_type="text/html; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="tillit-audit.html"'},
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tillit.core.followup import DIRECTIONS
+from tillit.services import catalog
 from tillit.services import followup as fu
 from tillit.web.charts import Band, Line, dot_plot, line_chart, sparkline
 from tillit.web.deps import ActorDep, EngineDep, LangDep
@@ -119,6 +120,20 @@ def indicator_page(
             "demo": ind["is_demo"],
         },
     )
+
+
+@router.post("/indicators/{indicator_id}/direction", response_model=None)
+def direction_form(
+    request: Request,
+    engine: EngineDep,
+    actor: ActorDep,
+    indicator_id: IndicatorPath,
+    direction: Annotated[str, Form(max_length=10)],
+    source: Annotated[str, Form(max_length=400)] = "",
+) -> RedirectResponse:
+    """An administrator records which way the indicator is better, with its source."""
+    catalog.set_direction(engine, actor, indicator_id, direction, source)
+    return RedirectResponse(f"/indicators/{indicator_id}", status_code=303)
 
 
 def _ranking_text(
